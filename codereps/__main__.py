@@ -1,0 +1,5 @@
+import sys
+
+from codereps.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""dataset_builder (see DESIGN.md for what lives here)."""

@@ -1,0 +1,1 @@
+"""eval_space (see DESIGN.md for what lives here)."""

@@ -1,0 +1,1 @@
+"""model_cards (see DESIGN.md for what lives here)."""

@@ -1,0 +1,1 @@
+"""tokenizer_builder (see DESIGN.md for what lives here)."""

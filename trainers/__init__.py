@@ -1,0 +1,1 @@
+"""trainers (see DESIGN.md for what lives here)."""
