@@ -31,7 +31,7 @@ def make_parser() -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as e:
             # Only an area that is not installed at all is skipped; a broken import inside it is raised.
-            if e.name != module_name:
+            if not (module_name == e.name or module_name.startswith(f"{e.name}.")):
                 raise
             continue
         module.add_parser(subparsers)

@@ -1,14 +1,14 @@
 """`codereps ir`: print or batch-convert Python source to the `ast` and `cfg` IRs.
 
-    codereps ir FILE.py                                  # every function: name, ast, cfg
-    codereps ir rows.jsonl[.gz] -o out.jsonl [--src-field code] [--workers 2]
-    cat rows.jsonl | codereps ir - -o -
+codereps ir FILE.py                                  # every function: name, ast, cfg
+codereps ir rows.jsonl[.gz] -o out.jsonl [--src-field code] [--workers 2]
+cat rows.jsonl | codereps ir - -o -
 """
 
 import argparse
 import gzip
 import io
-import json
+import os
 import sys
 
 
@@ -63,9 +63,15 @@ def _print_file(path: str) -> int:
 
 
 def _convert_rows(src_path: str, out_path: str, src_field: str, workers: int) -> int:
-    from dataset_builder.ir.jsonl import convert_rows
+    from dataset_builder.ir.jsonl import InputReadError, convert_rows
 
-    summary = convert_rows(_open_in(src_path), _open_out(out_path), src_field=src_field, workers=workers)
+    try:
+        summary = convert_rows(_open_in(src_path), _open_out(out_path), src_field=src_field, workers=workers)
+    except (OSError, UnicodeDecodeError) as e:
+        # Rows converted before the fault are already written and flushed; say where input broke off.
+        kind = "input broke off" if isinstance(e, InputReadError) else "cannot read input"
+        print(f"codereps ir: {src_path}: {kind}: {e}", file=sys.stderr)
+        return 1
     where = "stdout" if out_path == "-" else out_path
     print(
         f"codereps ir: {summary.rows} rows -> {where} ({summary.ok} ok, {summary.failed} with error"
@@ -87,8 +93,6 @@ def _open_in(path: str):
 def _open_out(path: str):
     if path == "-":
         return sys.stdout
-    import os
-
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if path.endswith(".gz"):
         return gzip.open(path, "wt", encoding="utf-8")

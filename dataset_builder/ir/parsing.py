@@ -22,7 +22,7 @@ def parse_source(src: str) -> ast.Module:
     try:
         return ast.parse(src)
     except SyntaxError as e:
-        if "too many nested" in str(e) or "too complex" in str(e):
+        if any(s in str(e) for s in ("too many nested", "too complex", "too many levels of indentation")):
             raise TooDeepError(f"source nests too deeply to parse: {e.msg} (line {e.lineno})") from None
         raise SourceSyntaxError(f"source does not parse: {e.msg} (line {e.lineno})") from None
     except ValueError as e:  # e.g. "source code string cannot contain null bytes"
