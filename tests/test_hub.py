@@ -1,0 +1,185 @@
+"""Local hub publishing (git repos) and reading them back by name through a real olah server."""
+
+import json
+import subprocess
+
+import pytest
+from olah_fixtures import run_against_hub, serve_local_hub
+
+from codereps.hub import (
+    HubPublishError,
+    RepoConflictError,
+    head_commit,
+    list_local_repos,
+    local_repo_path,
+    publish_to_local_hub,
+)
+
+DATASET_README = """---
+license: cc-by-4.0
+configs:
+- config_name: tiny
+  data_files:
+  - split: train
+    path: data/tiny/train-00000-of-00001.parquet
+  - split: test
+    path: data/tiny/test-00000-of-00001.parquet
+---
+
+# tiny
+"""
+
+
+def make_dataset_folder(root):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = root / "dataset"
+    (folder / "data" / "tiny").mkdir(parents=True)
+    (folder / "README.md").write_text(DATASET_README)
+    for split, n in (("train", 3), ("test", 2)):
+        table = pa.table({"src": [f"def f{i}(): return {i}" for i in range(n)], "n_params": list(range(n))})
+        pq.write_table(table, folder / "data" / "tiny" / f"{split}-00000-of-00001.parquet")
+    return folder
+
+
+def make_model_folder(root):
+    """A tiny Llama model and a BPE tokenizer trained here, saved as a Hub model folder."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    corpus = ["def add(a, b):\n    return a + b\n", "def neg(x):\n    return -x\n"] * 20
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(
+        corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<s>", "</s>"])
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
+    )
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+    folder = root / "model"
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\nlibrary_name: transformers\n---\n\n# tiny\n")
+    return folder
+
+
+def test_publish_is_idempotent_and_commits_on_main(tmp_path):
+    folder = make_dataset_folder(tmp_path)
+    hub = tmp_path / "hub"
+    sha = publish_to_local_hub(folder, hub, "dataset", "ns/tiny")
+    repo = local_repo_path(hub, "dataset", "ns/tiny")
+    assert repo == hub / "datasets" / "ns" / "tiny"
+    assert sha == head_commit(repo) and len(sha) == 40
+    files = subprocess.run(
+        ["git", "-C", repo, "ls-tree", "-r", "--name-only", "main"], capture_output=True, text=True
+    )
+    assert files.stdout.split() == [
+        "README.md",
+        "data/tiny/test-00000-of-00001.parquet",
+        "data/tiny/train-00000-of-00001.parquet",
+    ]
+    assert publish_to_local_hub(folder, hub, "datasets", "ns/tiny") is None
+    assert head_commit(repo) == sha
+    assert list_local_repos(hub) == [("dataset", "ns/tiny", repo)]
+
+
+def test_adding_files_commits_but_changing_them_needs_overwrite(tmp_path):
+    folder = make_dataset_folder(tmp_path)
+    hub = tmp_path / "hub"
+    first = publish_to_local_hub(folder, hub, "dataset", "ns/tiny")
+
+    (folder / "extra.json").write_text("{}")
+    second = publish_to_local_hub(folder, hub, "dataset", "ns/tiny")
+    assert second not in (None, first)
+
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n")
+    (folder / "extra.json").unlink()
+    with pytest.raises(
+        RepoConflictError, match=r"ns/tiny.*change 1 file\(s\): README.md.*remove 1 file\(s\): extra.json"
+    ):
+        publish_to_local_hub(folder, hub, "dataset", "ns/tiny")
+    repo = local_repo_path(hub, "dataset", "ns/tiny")
+    assert head_commit(repo) == second and (repo / "extra.json").exists()  # nothing touched
+
+    third = publish_to_local_hub(folder, hub, "dataset", "ns/tiny", overwrite=True)
+    assert third not in (None, second)
+    assert not (repo / "extra.json").exists() and (repo / "README.md").read_text().startswith(
+        "---\nlicense: mit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("repo_type", "repo_id", "match"),
+    [("dataset", "no-namespace", "must be '<namespace>/<name>'"), ("notebook", "ns/x", "unknown repo type")],
+)
+def test_bad_repo_arguments_are_named(tmp_path, repo_type, repo_id, match):
+    folder = make_dataset_folder(tmp_path)
+    with pytest.raises(HubPublishError, match=match):
+        publish_to_local_hub(folder, tmp_path / "hub", repo_type, repo_id)
+
+
+def test_empty_or_missing_folder_is_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HubPublishError, match="holds no files"):
+        publish_to_local_hub(tmp_path / "empty", tmp_path / "hub", "model", "ns/m")
+    with pytest.raises(HubPublishError, match="is not a folder"):
+        publish_to_local_hub(tmp_path / "missing", tmp_path / "hub", "model", "ns/m")
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_dataset_and_model_load_by_name_through_olah(tmp_path):
+    hub = tmp_path / "hub"
+    publish_to_local_hub(make_dataset_folder(tmp_path), hub, "dataset", "ns/tiny-data")
+    publish_to_local_hub(make_model_folder(tmp_path), hub, "model", "ns/tiny-llama")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "m.json").write_text(json.dumps({"model": "ns/tiny-llama", "pass@1": 0.25}))
+    publish_to_local_hub(tmp_path / "results", hub, "dataset", "ns/tiny-results")
+
+    with serve_local_hub(hub) as endpoint:
+        out = run_against_hub(
+            endpoint,
+            """
+            import json
+            from datasets import load_dataset
+            from huggingface_hub import hf_hub_download
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            ds = load_dataset("ns/tiny-data", "tiny")
+            tok = AutoTokenizer.from_pretrained("ns/tiny-llama")
+            model = AutoModelForCausalLM.from_pretrained("ns/tiny-llama")
+            ids = tok("def add(a, b):", return_tensors="pt").input_ids
+            gen = model.generate(ids, max_new_tokens=5, min_new_tokens=5, do_sample=False)
+            results = json.load(open(hf_hub_download("ns/tiny-results", "m.json", repo_type="dataset")))
+            print(json.dumps({
+                "splits": {k: v.num_rows for k, v in ds.items()},
+                "first_src": ds["train"][0]["src"],
+                "n_new_tokens": gen.shape[1] - ids.shape[1],
+                "model_type": model.config.model_type,
+                "pass@1": results["pass@1"],
+            }))
+            """,
+            tmp_path,
+        )
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report == {
+        "splits": {"train": 3, "test": 2},
+        "first_src": "def f0(): return 0",
+        "n_new_tokens": 5,
+        "model_type": "llama",
+        "pass@1": 0.25,
+    }
