@@ -1,0 +1,186 @@
+"""Build a source's config (and optionally its pair configs) into a dataset repo folder.
+
+    report = build_source_config(make_source("mbpp", "../shared/data/mbpp/mbpp.jsonl"), "build/ds")
+
+Rows are produced by `Dataset.from_generator` over the source's shards with
+`num_proc` processes (progress bar from `datasets`), put back in input order,
+counted by skip reason, split, and written as Parquet (see `writer.py`).
+"""
+
+import time
+import warnings
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from itertools import pairwise
+from pathlib import Path
+
+from . import writer
+from .filters import FILTER_REASON_PREFIX, filter_rule_descriptions
+from .rows import INTERNAL_COLUMNS, generate_rows, generator_features, row_features
+
+# Examples of skipped rows kept per reason in the report and the card.
+EXAMPLES_PER_REASON = 5
+
+
+def build_source_config(
+    source,
+    output,
+    *,
+    filter_name: str = "none",
+    num_proc: int = 1,
+    overwrite: bool = False,
+    repo_id: str = "mrochk/codereps",
+    command: str = "",
+    log=print,
+) -> dict:
+    from datasets import Dataset
+
+    output = Path(output)
+    config = source.config
+    writer.check_can_write(output, [config], overwrite)
+    staged = writer.staging_dir(output, config)
+    try:
+        shards = source.shards(num_proc)
+        processes = min(num_proc, len(shards))
+        log(
+            f"codereps dataset: building {config} from {source.input_description()} ({processes} process(es))"
+        )
+        started = time.perf_counter()
+        ds = Dataset.from_generator(
+            generate_rows,
+            features=generator_features(source),
+            gen_kwargs={"shards": shards, "source": source, "filter_name": filter_name},
+            num_proc=processes if processes > 1 else None,
+            # A fresh cache per build: the default cache is keyed by the input *path*, so an edited
+            # input file would silently reuse stale rows.
+            cache_dir=str(staged / "cache"),
+        )
+        seconds = time.perf_counter() - started
+        ds = _in_input_order(ds)
+        counts = _count_outcomes(ds, source.splits)
+
+        config_stage = staged / "data" / config  # same relative layout as in the output folder
+        config_stage.mkdir(parents=True)
+        splits, empty_splits = {}, []
+        for split in source.splits:
+            split_ds = ds.select(counts.pop_indices(split)).remove_columns(list(INTERNAL_COLUMNS))
+            if len(split_ds) == 0:
+                empty_splits.append(split)  # `datasets` refuses a split with no rows: leave it out
+                continue
+            files = writer.write_split(split_ds, config_stage, config, split)
+            num_bytes, file_bytes = writer.parquet_sizes(staged, files)
+            splits[split] = {
+                "num_examples": len(split_ds),
+                "num_bytes": num_bytes,
+                "file_bytes": file_bytes,
+                "files": files,
+            }
+        report = {
+            "config": config,
+            "kind": "source",
+            "source": source.name,
+            "input": source.input_description(),
+            "description": source.description,
+            "license": source.license,
+            "license_note": source.license_note,
+            "homepage": source.homepage,
+            "citation": source.citation,
+            "filter": filter_name,
+            "filter_rules": filter_rule_descriptions(filter_name),
+            "features": row_features(source).to_dict(),
+            "splits": splits,
+            "empty_splits": empty_splits,
+            "items_read": len(ds),
+            "rows_written": sum(s["num_examples"] for s in splits.values()),
+            "removed_by_filter": counts.removed_by_filter,
+            "skipped": counts.skipped,
+            "skipped_examples": counts.skipped_examples,
+            "ir_failures_kept": counts.ir_failures_kept,
+            "ir_failure_examples": counts.ir_failure_examples,
+            "num_proc": processes,
+            "seconds": round(seconds, 3),
+            "items_per_s": round(len(ds) / seconds, 1) if seconds > 0 else None,
+            "command": command,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        writer.commit_config(output, config_stage, config, report, repo_id)
+    finally:
+        writer.remove_staging(output, config)
+    log(summary_line(report))
+    return report
+
+
+def _in_input_order(ds):
+    """Rows come back shard-major with several processes; sort by input position so output ignores num_proc."""
+    if any(a > b for a, b in pairwise(ds["_order"])):
+        with warnings.catch_warnings():  # pyarrow's FutureWarning about datasets' own sort options
+            warnings.simplefilter("ignore", FutureWarning)
+            return ds.sort("_order")
+    return ds
+
+
+class _Outcomes:
+    def __init__(self):
+        self.indices = defaultdict(list)
+        self.removed_by_filter = {}
+        self.skipped = {}
+        self.skipped_examples = {}
+        self.ir_failures_kept = {}
+        self.ir_failure_examples = {}
+
+    def pop_indices(self, split):
+        return self.indices.pop(split, [])
+
+
+def _count_outcomes(ds, splits) -> _Outcomes:
+    out = _Outcomes()
+    skip_col, split_col = list(ds["_skip"]), list(ds["_split"])
+    reasons = Counter()
+    examples = defaultdict(list)
+    detail_col = None
+    for i, (reason, split) in enumerate(zip(skip_col, split_col, strict=True)):
+        if reason is None:
+            out.indices[split].append(i)
+            continue
+        reasons[reason] += 1
+        if len(examples[reason]) < EXAMPLES_PER_REASON:
+            if detail_col is None:
+                detail_col = ds["_detail"]
+            examples[reason].append(detail_col[i])
+    unknown = set(out.indices) - set(splits)
+    if unknown:
+        raise AssertionError(f"source produced rows for undeclared splits {sorted(unknown)}")
+    for reason, n in sorted(reasons.items()):
+        if reason.startswith(FILTER_REASON_PREFIX):
+            out.removed_by_filter[reason[len(FILTER_REASON_PREFIX) :]] = n
+        else:
+            out.skipped[reason] = n
+            out.skipped_examples[reason] = examples[reason]
+    if "ir_error" in ds.column_names:
+        errors = Counter()
+        error_examples = defaultdict(list)
+        for i, error in enumerate(ds["ir_error"]):
+            if error is not None and skip_col[i] is None:
+                reason = error.split(":", 1)[0]
+                errors[reason] += 1
+                if len(error_examples[reason]) < EXAMPLES_PER_REASON:
+                    error_examples[reason].append(error)
+        out.ir_failures_kept = dict(sorted(errors.items()))
+        out.ir_failure_examples = dict(error_examples)
+    return out
+
+
+def summary_line(report: dict) -> str:
+    sizes = ", ".join(f"{split} {info['num_examples']:,}" for split, info in report["splits"].items())
+    parts = [f"codereps dataset: {report['config']}: {report['rows_written']:,} rows ({sizes})"]
+    if report.get("items_per_s"):
+        parts.append(
+            f"{report['items_read']:,} items in {report['seconds']:.1f} s = {report['items_per_s']:,.0f} rows/s"
+        )
+    if report.get("removed_by_filter"):
+        parts.append(f"removed by filter {report['filter']}: {report['removed_by_filter']}")
+    if report.get("skipped"):
+        parts.append(f"skipped: {report['skipped']}")
+    if report.get("ir_failures_kept"):
+        parts.append(f"kept without IR: {report['ir_failures_kept']}")
+    return "; ".join(parts)

@@ -1,0 +1,108 @@
+"""Every function and method in a folder of `.py` files (any project a user points at).
+
+Files are decoded the way Python does (PEP 263 coding line, else UTF-8); a file
+that cannot be decoded, holds NUL bytes or does not parse is skipped as a whole
+and counted by reason. Each function keeps its file `path` (relative to the
+folder), `qualname` and `lineno`. The split is a hash of the path, so it is the
+same on every machine and every run, and all functions of a file share a split
+(no near-duplicate methods leak between train and test).
+"""
+
+import hashlib
+import io
+import os
+import tokenize
+from pathlib import Path
+
+from dataset_builder.ir import IRError, function_sources
+
+from .base import Skip, Source, SourceRow, order_key
+
+# Percent of files per split (by path hash): the usual 80/10/10.
+SPLIT_PERCENTS = (("train", 80), ("validation", 10), ("test", 10))
+SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".venv", "node_modules"}
+
+
+def split_of_path(relpath: str) -> str:
+    bucket = (
+        int.from_bytes(hashlib.sha256(relpath.encode("utf-8", "surrogateescape")).digest()[:8], "big") % 100
+    )
+    for split, percent in SPLIT_PERCENTS:
+        if bucket < percent:
+            return split
+        bucket -= percent
+    raise AssertionError("split percents must add up to 100")
+
+
+def python_files(root: Path) -> list:
+    """Relative paths of the `.py` files under `root`, sorted, symlinked folders not followed."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        found.extend(os.path.relpath(os.path.join(folder, f), root) for f in files if f.endswith(".py"))
+    return sorted(found)
+
+
+def decode_python(data: bytes) -> str:
+    """Decode like the interpreter: a PEP 263 coding line or BOM, else UTF-8; raises UnicodeDecodeError/SyntaxError."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding)
+
+
+class LocalFolderSource(Source):
+    name = "local"
+    config = "local"
+    splits = ("train", "validation", "test")
+    license = "other"
+    license_note = "Functions from a local folder keep the licence of the project they were taken from."
+    description = (
+        "Every function and method of a local folder of `.py` files, with file path and qualified name."
+    )
+
+    def __init__(self, input_path):
+        self.root = Path(input_path).resolve()
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"local source needs a folder of .py files, got {input_path}")
+        self.files = python_files(self.root)
+        if not self.files:
+            raise FileNotFoundError(f"no .py files under {self.root}")
+
+    def metadata_features(self):
+        from datasets import Features, Value
+
+        return Features({"path": Value("string"), "qualname": Value("string"), "lineno": Value("int32")})
+
+    def shards(self, num_proc):
+        return list(enumerate(self.files))
+
+    def read_shard(self, shard):
+        file_index, relpath = shard
+        order = order_key(file_index, 0)
+        try:
+            data = (self.root / relpath).read_bytes()
+        except OSError as e:
+            yield Skip(order, "unreadable", f"{relpath}: {e.strerror or e}")
+            return
+        nul_offset = data.find(b"\x00")
+        if nul_offset >= 0:
+            yield Skip(order, "nul_bytes", f"{relpath}: file contains a NUL byte at offset {nul_offset}")
+            return
+        try:
+            text = decode_python(data)
+        except (UnicodeDecodeError, SyntaxError, LookupError) as e:
+            yield Skip(order, "decode_error", f"{relpath}: not decodable as declared (default UTF-8): {e}")
+            return
+        try:
+            functions = function_sources(text)
+        except IRError as e:
+            yield Skip(order, e.reason, f"{relpath}: {e}")
+            return
+        split = split_of_path(relpath)
+        for k, fn in enumerate(functions, start=1):
+            meta = {"path": relpath, "qualname": fn.qualname, "lineno": fn.lineno}
+            yield SourceRow(
+                order_key(file_index, k), split, fn.src, meta, func_name=fn.qualname.rsplit(".", 1)[-1]
+            )
+
+    def input_description(self):
+        return f"{self.root} ({len(self.files)} .py files)"
