@@ -53,20 +53,25 @@ def task_prompt(doc: dict) -> str:
     """The problem statement the model continues; MBPP rows have `text`, HumanEval rows `prompt`."""
     if "text" in doc and "test_list" in doc:  # MBPP
         first_test = doc["test_list"][0] if doc["test_list"] else ""
-        return f'"""\n{doc["text"].strip()}\n{first_test.strip()}\n"""\n'
+        return f'"""\n{doc["text"].strip()}\n{first_test.strip()}\n"""'
     if "prompt" in doc:  # HumanEval
-        return doc["prompt"]
+        return doc["prompt"].rstrip()
     raise PromptError(
         f"row {doc.get('task_id', '?')}: neither MBPP (`text`, `test_list`) nor HumanEval (`prompt`) fields"
     )
 
 
 def reference_solution(doc: dict) -> str:
-    """The completion trained on: MBPP `code`, HumanEval `canonical_solution` (the body after the prompt)."""
+    """The completion trained on: MBPP `code`, HumanEval `canonical_solution`, each starting on a new line.
+
+    Prompts end without trailing whitespace and completions start with it (bigcode-evaluation-harness strips
+    HumanEval prompts too): a BPE merges a newline with the next line's indentation, so a prompt ending in
+    a newline would be tokenized differently alone (at inference) and followed by its completion (in training).
+    """
     if "canonical_solution" in doc:
-        return doc["canonical_solution"]
+        return doc["prompt"][len(doc["prompt"].rstrip()) :] + doc["canonical_solution"]
     if "code" in doc:
-        return doc["code"].replace("\r\n", "\n").strip() + "\n"
+        return "\n" + doc["code"].replace("\r\n", "\n").strip() + "\n"
     raise PromptError(f"row {doc.get('task_id', '?')}: no `code` or `canonical_solution` field")
 
 

@@ -21,10 +21,9 @@ HUMANEVAL_ROW = {
 
 def test_variant_a_is_the_task_prompt_without_ir():
     assert (
-        build_prompt(MBPP_ROW, "A")
-        == '"""\nWrite a function to add two numbers.\nassert add(1, 2) == 3\n"""\n'
+        build_prompt(MBPP_ROW, "A") == '"""\nWrite a function to add two numbers.\nassert add(1, 2) == 3\n"""'
     )
-    assert build_prompt(HUMANEVAL_ROW, "A") == HUMANEVAL_ROW["prompt"]
+    assert build_prompt(HUMANEVAL_ROW, "A") == HUMANEVAL_ROW["prompt"].rstrip()
 
 
 def test_variants_b_and_c_share_the_text_and_isolate_the_ir_span():
@@ -36,9 +35,11 @@ def test_variants_b_and_c_share_the_text_and_isolate_the_ir_span():
     assert build_prompt(HUMANEVAL_ROW, "B", "ast").startswith("# ast: MODULE\ndef f(x):")
 
 
-def test_reference_solution_normalises_line_endings():
-    assert reference_solution(MBPP_ROW) == "def add(a, b):\n    return a + b\n"
-    assert reference_solution(HUMANEVAL_ROW) == "    return 2 * x\n"
+def test_prompt_plus_reference_is_the_program_and_the_boundary_is_a_line_break():
+    assert reference_solution(MBPP_ROW) == "\ndef add(a, b):\n    return a + b\n"
+    assert reference_solution(HUMANEVAL_ROW) == "\n    return 2 * x\n"
+    humaneval_program = build_prompt(HUMANEVAL_ROW, "A") + reference_solution(HUMANEVAL_ROW)
+    assert humaneval_program == HUMANEVAL_ROW["prompt"] + HUMANEVAL_ROW["canonical_solution"]
 
 
 @pytest.mark.parametrize(

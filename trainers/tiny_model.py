@@ -84,11 +84,15 @@ def tiny_config(arch: str, vocab_size: int, tokenizer=None, **overrides):
     if arch == "llama":
         return LlamaConfig(**{**common, "tie_word_embeddings": True, **overrides})
     if arch == "phi":
-        return PhiConfig(**{**common, "tie_word_embeddings": False, "partial_rotary_factor": 0.5, **overrides})
+        return PhiConfig(
+            **{**common, "tie_word_embeddings": False, "partial_rotary_factor": 0.5, **overrides}
+        )
     raise ValueError(f"unknown tiny architecture {arch!r}: choose llama or phi")
 
 
-def build_tiny_model(output_dir: Path, arch: str = "llama", seed: int = 0, texts: list[str] | None = None) -> Path:
+def build_tiny_model(
+    output_dir: Path, arch: str = "llama", seed: int = 0, texts: list[str] | None = None
+) -> Path:
     """Train the tokenizer, build a randomly initialised model from config, save both to `output_dir`."""
     import torch
     from transformers import AutoModelForCausalLM

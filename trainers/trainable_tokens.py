@@ -61,7 +61,9 @@ def expose_output_head_bias(model) -> int:
     """Swap every `TrainableTokensWrapper` around a Linear in `model` to the bias-aware subclass; returns how many."""
     swapped = 0
     for module in model.modules():
-        if type(module) is TrainableTokensWrapper and isinstance(module.token_adapter.base_layer, torch.nn.Linear):
+        if type(module) is TrainableTokensWrapper and isinstance(
+            module.token_adapter.base_layer, torch.nn.Linear
+        ):
             module.__class__ = TrainableTokensWrapperWithBias
             swapped += 1
     return swapped
@@ -107,7 +109,10 @@ class TrainableTokensSFTTrainer(SFTTrainer):
         output_dir = output_dir or self.args.output_dir
         os.makedirs(output_dir, exist_ok=True)
         model.save_pretrained(
-            output_dir, state_dict=state_dict, save_embedding_layers=False, is_main_process=self.args.should_save
+            output_dir,
+            state_dict=state_dict,
+            save_embedding_layers=False,
+            is_main_process=self.args.should_save,
         )
         if self.processing_class is not None:
             self.processing_class.save_pretrained(output_dir)

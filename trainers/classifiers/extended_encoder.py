@@ -1,0 +1,87 @@
+"""Phase 3, extended: a pretrained encoder with a second embedding table for an IR tokenizer's vocabulary.
+
+The pair is one sequence `[CLS] a [SEP] b [SEP]`. Positions whose `vocab_ids` is
+0 hold ids of the text tokenizer and are embedded by the encoder's own word
+embeddings; positions with `vocab_ids == k` hold ids of the k-th IR tokenizer and
+are embedded by the new, trained table k. So an AST costs its IR-token count, not
+the text tokenizer's (much longer) split of `MODULE_FUNCTIONDEF_...`.
+"""
+
+import inspect
+
+import torch
+from torch import nn
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForSequenceClassification,
+    PretrainedConfig,
+    PreTrainedModel,
+)
+
+
+class ExtendedEncoderConfig(PretrainedConfig):
+    model_type = "codereps-extended-encoder"
+
+    def __init__(self, encoder_config=None, ir_vocab_sizes=(), **kwargs):
+        # the wrapped encoder's own config, as a dict, so any AutoModelForSequenceClassification family fits
+        self.encoder_config = dict(encoder_config or {})
+        self.ir_vocab_sizes = list(ir_vocab_sizes)
+        super().__init__(**kwargs)
+
+
+def _hidden_size(config) -> int:
+    return getattr(config, "hidden_size", None) or config.dim  # DistilBERT calls it `dim`
+
+
+class ExtendedEncoderForPairClassification(PreTrainedModel):
+    config_class = ExtendedEncoderConfig
+    base_model_prefix = "extended_encoder"
+
+    def __init__(self, config: ExtendedEncoderConfig, encoder=None):
+        super().__init__(config)
+        if encoder is None:
+            encoder = AutoModelForSequenceClassification.from_config(
+                AutoConfig.for_model(**config.encoder_config)
+            )
+        self.encoder = encoder
+        hidden = _hidden_size(encoder.config)
+        self.ir_embeddings = nn.ModuleList(nn.Embedding(size, hidden) for size in config.ir_vocab_sizes)
+        self._takes_token_types = "token_type_ids" in inspect.signature(encoder.forward).parameters
+        self.post_init()
+
+    @classmethod
+    def from_pretrained_encoder(cls, encoder_path: str, ir_vocab_sizes, **config_kwargs):
+        """Wrap a pretrained sequence classifier; the new tables start near its mean word embedding."""
+        encoder = AutoModelForSequenceClassification.from_pretrained(encoder_path, num_labels=2)
+        config = ExtendedEncoderConfig(
+            encoder_config=encoder.config.to_dict(), ir_vocab_sizes=ir_vocab_sizes, **config_kwargs
+        )
+        model = cls(config, encoder=encoder)
+        words = encoder.get_input_embeddings().weight.detach()
+        with torch.no_grad():
+            for table in model.ir_embeddings:
+                table.weight.copy_(words.mean(0) + torch.randn_like(table.weight) * words.std(0))
+        return model
+
+    def _init_weights(self, module):
+        # only the IR tables are this class's own; the wrapped encoder initializes itself
+        if isinstance(module, nn.Embedding) and any(module is t for t in getattr(self, "ir_embeddings", [])):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def forward(self, input_ids, attention_mask, vocab_ids, token_type_ids=None, labels=None, **kwargs):
+        embeds = self.encoder.get_input_embeddings()(input_ids.masked_fill(vocab_ids != 0, 0))
+        for k, table in enumerate(self.ir_embeddings, start=1):
+            in_table = vocab_ids == k
+            ir_embeds = table(input_ids.masked_fill(~in_table, 0))
+            embeds = torch.where(in_table.unsqueeze(-1), ir_embeds, embeds)
+        extra = (
+            {"token_type_ids": token_type_ids}
+            if self._takes_token_types and token_type_ids is not None
+            else {}
+        )
+        return self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels, **extra)
+
+
+AutoConfig.register(ExtendedEncoderConfig.model_type, ExtendedEncoderConfig, exist_ok=True)
+AutoModel.register(ExtendedEncoderConfig, ExtendedEncoderForPairClassification, exist_ok=True)

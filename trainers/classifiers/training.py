@@ -1,0 +1,65 @@
+"""Training any of the pair classifiers with the `transformers` Trainer (CPU-friendly defaults)."""
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class ClassifierTrainSettings:
+    epochs: float = field(
+        default=1.0, metadata={"help": "passes over the train split (ignored with max_steps)"}
+    )
+    max_steps: int = field(
+        default=-1, metadata={"help": "stop after this many optimizer steps (-1: use epochs)"}
+    )
+    batch_size: int = field(default=32, metadata={"help": "pairs per step"})
+    learning_rate: float = field(default=1e-4, metadata={"help": "peak AdamW learning rate (linear decay)"})
+    warmup_steps: int = field(default=0, metadata={"help": "linear warm-up steps"})
+    logging_steps: int = field(default=10, metadata={"help": "log the training loss every N steps"})
+    seed: int = field(default=0, metadata={"help": "shuffling and initialization seed"})
+
+
+def train_classifier(classifier, train_rows, settings: ClassifierTrainSettings):
+    """Train in place; returns the Trainer's logged losses and throughput figures."""
+    with tempfile.TemporaryDirectory(prefix="codereps-classify-") as work_dir:
+        return _train(classifier, train_rows, settings, work_dir)
+
+
+def _train(classifier, train_rows, settings, work_dir):
+    from transformers import Trainer, TrainingArguments
+
+    encoded = classifier.encode(train_rows)
+    args = TrainingArguments(
+        output_dir=work_dir,  # nothing is saved there (save_strategy="no")
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        warmup_steps=settings.warmup_steps,
+        logging_steps=settings.logging_steps,
+        seed=settings.seed,
+        save_strategy="no",  # the caller saves the final model as a Hub folder
+        report_to="none",
+        use_cpu=not torch.cuda.is_available(),
+        remove_unused_columns=False,  # the collator reads our own columns
+        dataloader_num_workers=0,
+    )
+    trainer = Trainer(
+        model=classifier.model, args=args, train_dataset=encoded, data_collator=classifier.collator()
+    )
+    start = time.perf_counter()
+    output = trainer.train()
+    wall = time.perf_counter() - start
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return {
+        "train_rows": len(train_rows),
+        "steps": output.global_step,
+        "train_wall_s": round(wall, 2),
+        "train_pairs_per_s": round(output.global_step * settings.batch_size / wall, 2),
+        "train_loss": round(output.training_loss, 4),
+        "logged_losses": losses,
+        "settings": settings.__dict__,
+    }

@@ -1,0 +1,136 @@
+"""One training run of variant A, B or C: data -> (Q)LoRA SFT -> adapter, merged model, log, plot, card."""
+
+import json
+import shutil
+from pathlib import Path
+
+from transformers.trainer_utils import get_last_checkpoint
+
+
+class ResumeError(RuntimeError):
+    """`--resume` without a checkpoint to resume from."""
+
+
+def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dict:
+    """Train one variant; `ir_tokens` (a `trainers.variant_c.IRTokens`) overrides `--ir_tokenizer` for C."""
+    import torch
+    from trl import SFTTrainer, get_peft_config, get_quantization_config
+
+    from trainers.base_model import load_causal_lm, load_tokenizer, resolve_model_path
+    from trainers.data import build_prompt_completion, build_tokenized, load_split
+    from trainers.merge import merge_adapter
+    from trainers.trainable_tokens import TrainableTokensSFTTrainer, trainable_token_indices
+    from trainers.training_log import TrainingLogCallback, write_training_log
+    from trainers.variant_c import load_ir_tokens, resize_for_ir_tokens
+
+    model_dir = Path(training_args.output_dir)
+    variant, ir = script_args.variant, script_args.ir
+    checkpoint = _checkpoint_to_resume(model_dir, script_args.resume)
+
+    model_path = resolve_model_path(model_args.model_name_or_path)
+    tokenizer = load_tokenizer(model_path)
+    if variant == "C" and ir_tokens is None:
+        ir_tokens = load_ir_tokens(script_args.ir_tokenizer, tokenizer)
+
+    rows = load_split(
+        script_args.dataset_name,
+        script_args.dataset_config,
+        script_args.dataset_train_split,
+        script_args.limit,
+    )
+    if variant == "C":
+        built = build_tokenized(
+            rows, variant, ir, ir_tokens.encode, tokenizer.eos_token_id, training_args.max_length or 1024
+        )
+    else:
+        built = build_prompt_completion(rows, variant, ir)
+    if built.skipped:
+        print(
+            f"[train {variant}] skipped {len(built.skipped)} rows without a usable prompt: {built.skipped[:5]}"
+        )
+
+    device = "cuda" if torch.cuda.is_available() and not training_args.use_cpu else "cpu"
+    quantization = get_quantization_config(model_args) if device == "cuda" else None
+    model = load_causal_lm(model_path, quantization, model_args.dtype if device == "cuda" else None)
+    peft_config = get_peft_config(model_args)
+    trainer_class = SFTTrainer
+    if variant == "C":
+        new_ids = resize_for_ir_tokens(model, ir_tokens)
+        peft_config.trainable_token_indices = trainable_token_indices(model, new_ids)
+        trainer_class = TrainableTokensSFTTrainer
+    processing_class = ir_tokens.tokenizer if variant == "C" else tokenizer
+
+    log_callback = TrainingLogCallback()
+    trainer = trainer_class(
+        model=model,
+        args=training_args,
+        train_dataset=built.dataset,
+        processing_class=processing_class,
+        peft_config=peft_config,
+        callbacks=[log_callback],
+    )
+    trainer.train(resume_from_checkpoint=checkpoint)
+
+    adapter_dir = model_dir / "adapter"
+    trainer.save_model(str(adapter_dir))
+    processing_class.save_pretrained(adapter_dir)
+    log = write_training_log(
+        model_dir,
+        log_callback,
+        device,
+        {
+            "model": model_dir.name,
+            "base_model": model_args.model_name_or_path,
+            "variant": variant,
+            "ir": ir if variant != "A" else None,
+            "dataset": script_args.dataset_name,
+            "dataset_config": script_args.dataset_config,
+            "train_split": script_args.dataset_train_split,
+            "train_examples": len(built.dataset),
+            "skipped_rows": built.skipped,
+            "resumed_from": checkpoint,
+            "steps": trainer.state.global_step,
+            "adapter_mb": _folder_mb(adapter_dir),
+            "hyperparameters": _hyperparameters(training_args, model_args),
+        },
+    )
+    del trainer, model
+    if script_args.merge:
+        merged_dir = model_dir / "merged"
+        merge_adapter(
+            model_path, adapter_dir, merged_dir, processing_class, ir_tokens if variant == "C" else None
+        )
+        for name in ("training_log.json", "loss.png"):
+            shutil.copy(model_dir / name, merged_dir / name)
+    print(f"[train {variant}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")
+    return log
+
+
+def _checkpoint_to_resume(model_dir: Path, resume: bool) -> str | None:
+    if not resume:
+        return None
+    last = get_last_checkpoint(str(model_dir)) if model_dir.is_dir() else None
+    if last is None:
+        raise ResumeError(f"--resume: no checkpoint-* folder in {model_dir} to resume from")
+    print(f"resuming from {last}")
+    return last
+
+
+def _folder_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 3)
+
+
+def _hyperparameters(training_args, model_args) -> dict:
+    keys = ("learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size")
+    keys += ("gradient_accumulation_steps", "max_length", "packing", "seed")
+    params = {k: getattr(training_args, k) for k in keys}
+    params.update(
+        lora_r=model_args.lora_r,
+        lora_alpha=model_args.lora_alpha,
+        lora_dropout=model_args.lora_dropout,
+        lora_target_modules=model_args.lora_target_modules,
+        load_in_4bit=model_args.load_in_4bit,
+        bnb_4bit_quant_type=model_args.bnb_4bit_quant_type if model_args.load_in_4bit else None,
+        double_quant=model_args.use_bnb_nested_quant if model_args.load_in_4bit else None,
+    )
+    return json.loads(json.dumps(params, default=str))

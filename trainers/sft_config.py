@@ -1,0 +1,70 @@
+"""The `codereps train` configuration: TRL's dataclasses with only this project's fields and defaults.
+
+Kept apart from `trainers/sft.py` because importing `trl` takes seconds, and
+`codereps --help` imports every subcommand module.
+"""
+
+from dataclasses import dataclass, field
+
+from trl import ModelConfig, ScriptArguments, SFTConfig
+
+from codereps.prompts import DEFAULT_IR, IR_FIELDS, VARIANTS, check_ir, check_variant
+
+
+@dataclass
+class TrainScriptArguments(ScriptArguments):
+    variant: str = field(
+        default="A", metadata={"help": f"Which model to train: one of {', '.join(VARIANTS)}."}
+    )
+    ir: str = field(
+        default=DEFAULT_IR, metadata={"help": f"IR field in the prompt of B and C: {', '.join(IR_FIELDS)}."}
+    )
+    ir_tokenizer: str | None = field(
+        default=None,
+        metadata={"help": "Variant C: folder of the extended tokenizer (base vocabulary + IR tokens)."},
+    )
+    limit: int | None = field(default=None, metadata={"help": "Train on the first N rows only (quick runs)."})
+    merge: bool = field(
+        default=True, metadata={"help": "Also write the merged model to `<output_dir>/merged`."}
+    )
+    resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in `output_dir`."})
+
+    def __post_init__(self):
+        check_variant(self.variant)
+        check_ir(self.ir)
+        if self.variant == "C" and not self.ir_tokenizer:
+            raise ValueError(
+                "variant C needs --ir_tokenizer (the extended tokenizer folder from `codereps tokenizer`)"
+            )
+        if self.dataset_config is None:
+            self.dataset_config = "mbpp"
+
+
+@dataclass
+class TrainConfig(SFTConfig):
+    """SFTConfig with this project's defaults: fp32 on CPU (SFTConfig defaults to bf16), loss on completions."""
+
+    completion_only_loss: bool | None = field(
+        default=True, metadata={"help": "Loss on the solution tokens only (the prompt is masked)."}
+    )
+
+    def __post_init__(self):
+        import torch
+
+        if not torch.cuda.is_available():
+            self.use_cpu = True
+            self.bf16 = False
+            self.fp16 = False
+        super().__post_init__()
+
+
+@dataclass
+class TrainModelConfig(ModelConfig):
+    """ModelConfig with LoRA on every linear layer by default; `model_name_or_path` also takes `smollm2`."""
+
+    use_peft: bool = field(
+        default=True, metadata={"help": "Train a LoRA adapter (QLoRA with --load_in_4bit)."}
+    )
+    lora_target_modules: list[str] | None = field(
+        default_factory=lambda: ["all-linear"], metadata={"help": "LoRA target modules."}
+    )

@@ -1,0 +1,81 @@
+"""What a training run measured: loss curve, tokens/s, peak memory, wall time -> JSON + a loss plot PNG."""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+
+def peak_memory_mb(device: str) -> float:
+    """Peak memory of this process: CUDA allocator peak on GPU, max resident set size on CPU."""
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
+
+
+class TrainingLogCallback(TrainerCallback):
+    """Collects the loss curve and counts the tokens the trainer saw (TRL logs `num_tokens`)."""
+
+    def __init__(self):
+        self.loss_curve: list[dict] = []
+        self.start = None
+        self.wall_s = 0.0
+        self.num_tokens = 0
+        self.start_tokens = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "num_tokens" in logs:
+            if self.start_tokens is None:  # a resumed run counts only its own tokens in its speed
+                self.start_tokens = 0 if state.global_step <= args.logging_steps else logs["num_tokens"]
+            self.num_tokens = logs["num_tokens"]
+        if "loss" in logs:
+            self.loss_curve.append({"step": state.global_step, "loss": float(logs["loss"])})
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.wall_s = time.perf_counter() - self.start
+
+
+def write_training_log(model_dir: Path, callback: TrainingLogCallback, device: str, extra: dict) -> dict:
+    tokens = callback.num_tokens - (callback.start_tokens or 0)
+    log = {
+        "loss_curve": callback.loss_curve,
+        "first_loss": callback.loss_curve[0]["loss"] if callback.loss_curve else None,
+        "final_loss": callback.loss_curve[-1]["loss"] if callback.loss_curve else None,
+        "train_tokens": tokens,
+        "train_tokens_per_s": tokens / callback.wall_s if callback.wall_s else None,
+        "wall_time_s": callback.wall_s,
+        "peak_memory_mb": peak_memory_mb(device),
+        "device": device,
+        **extra,
+    }
+    (model_dir / "training_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    plot_loss(log, model_dir / "loss.png")
+    return log
+
+
+def plot_loss(log: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    steps = [p["step"] for p in log["loss_curve"]]
+    ax.plot(steps, [p["loss"] for p in log["loss_curve"]], marker=".")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (completion tokens)")
+    ax.set_title(f"{log.get('model', '')} variant {log.get('variant', '')}".strip())
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
