@@ -1,0 +1,794 @@
+"""Run untrusted candidate programs, each in its own sandboxed process.
+
+Model-written code is hostile until proven otherwise: it may loop forever, fork
+without end, eat memory or disk, talk to the network, read secrets, or try to
+fake a pass by exiting early with status 0. The executor contains all of that:
+
+    with SandboxExecutor(workers=2) as executor:
+        outcomes = executor.run([(candidate_code, test_code), ...])
+    outcomes[0]["status"]   # "passed", "failed" or "timed out"
+
+How it is fast: each worker is a warm *fork server*, a Python process started
+once with the common standard-library modules already imported. A candidate
+costs three `fork()`s instead of an interpreter start-up.
+
+How it is safe (the strongest layers the machine allows, detected at start-up
+and reported in every outcome as e.g. `net+mount+pid+uid+rlimits`):
+
+- `net`: the fork server enters a new, empty network namespace (no loopback,
+  no interfaces), so sockets cannot reach anything, 127.0.0.1 included.
+- `mount`: it also enters a private mount namespace where every mount is
+  re-mounted read-only and a small private tmpfs is mounted on /tmp; each
+  candidate gets a fresh directory there, removed afterwards. Nothing on the
+  host can be created, changed or deleted.
+- `pid`: each candidate runs in a new PID namespace. Killing its init process
+  kills every process it started, however it tried to detach.
+- `uid` (when run as root): the candidate runs as a random unprivileged uid,
+  so `RLIMIT_NPROC` binds (a fork bomb stops at `max_processes`) and it cannot
+  signal or read other users' processes.
+- `user` (when not root): an unprivileged user namespace provides the net,
+  mount and pid layers; the candidate's capabilities are dropped.
+- `rlimits` (always): CPU time, address space, file size, process count, no
+  core dumps; `no_new_privs`; stdin is /dev/null; the environment is replaced by
+  a minimal one (no tokens); captured output is capped; a wall-clock timeout
+  kills the whole process group / namespace.
+
+A candidate passes only if the test code ran to its end: the runner writes a
+per-candidate random nonce after the tests, and the supervisor also requires a
+clean exit. `sys.exit(0)`, `raise SystemExit`, `os._exit(0)` and killing itself
+all leave no nonce and fail. The tests run with a private copy of the builtins
+taken before any candidate ran, so monkeypatching `builtins` cannot make an
+`assert` pass. (Residual risk, stated plainly: candidate and tests share one
+interpreter, so code that deliberately searches the runner's memory for the
+nonce could forge a pass; the sandbox contains such code, it cannot judge it.)
+
+This file imports only the standard library and is also the fork server's
+script (`python sandbox.py --serve CONFIG`), so it works from wherever
+`evaluate.load` copies it.
+"""
+
+import builtins
+import contextlib
+import ctypes
+import dataclasses
+import errno
+import json
+import os
+import queue
+import random
+import re
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import as_completed
+
+ISOLATION_MODES = ("auto", "namespaces", "userns", "rlimits")
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4  # /proc/self/uid_map is writable only by a dumpable process
+PR_CAPBSET_DROP = 24
+
+# Imported once in the fork server so candidates do not pay for them.
+PREIMPORTED_MODULES = (
+    "array bisect cmath collections copy datetime decimal fractions functools hashlib heapq itertools "
+    "json math operator random re statistics string sys typing unicodedata"
+).split()
+
+# What a candidate sees of the environment: nothing secret, nothing inherited.
+MINIMAL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+
+OUTPUT_TAIL_CHARS = 2000  # kept per outcome, so results files stay small
+
+
+@dataclasses.dataclass
+class Limits:
+    """Per-candidate limits. The timeout must let MBPP task 123 (~5 s alone) pass on a busy machine."""
+
+    timeout: float = 20.0  # wall clock, seconds
+    memory_bytes: int = 2 << 30  # RLIMIT_AS
+    file_size_bytes: int = 16 << 20  # RLIMIT_FSIZE: any single file the candidate writes
+    max_processes: int = 64  # RLIMIT_NPROC (binds under the `uid` or `user` layer)
+    output_bytes: int = 1 << 20  # stdout+stderr captured; writing more fails the candidate
+    scratch_bytes: int = 256 << 20  # size of the private tmpfs (the `mount` layer)
+
+    def __post_init__(self):
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {self.timeout}")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the candidate)."""
+
+
+# ---------------------------------------------------------------- parent side
+
+
+def _sandbox_script() -> str:
+    return os.path.abspath(__file__)
+
+
+class ForkServer:
+    """One warm worker process; runs one candidate at a time."""
+
+    def __init__(self, limits: Limits, isolation: str = "auto", python: str | None = None):
+        if isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
+        config = json.dumps({"limits": dataclasses.asdict(limits), "isolation": isolation})
+        # -I: ignore PYTHON* variables and the user site; the server never sees the caller's env.
+        self._proc = subprocess.Popen(
+            [python or sys.executable, "-I", _sandbox_script(), "--serve", config],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(MINIMAL_ENV),
+            start_new_session=True,
+        )
+        hello = self._read_line()
+        self.isolation = hello["isolation"]
+
+    def _read_line(self) -> dict:
+        line = self._proc.stdout.readline()
+        if not line:
+            self._proc.wait(timeout=5)
+            err = self._proc.stderr.read().decode(errors="replace")[-2000:]
+            raise SandboxError(f"fork server exited with status {self._proc.returncode}: {err}")
+        return json.loads(line)
+
+    def run(self, program: str, test: str) -> dict:
+        self._proc.stdin.write(json.dumps({"program": program, "test": test}).encode() + b"\n")
+        self._proc.stdin.flush()
+        return self._read_line()
+
+    def close(self):
+        if self._proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+        for stream in (self._proc.stdout, self._proc.stderr):
+            stream.close()
+
+
+class SandboxExecutor:
+    """A pool of fork servers; `run` executes (program, test) pairs in parallel, results in order."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        isolation: str = "auto",
+        python: str | None = None,
+    ):
+        """python: the interpreter of the fork servers (default: this one); candidates run under it."""
+        self.limits = limits or Limits()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        if isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {ISOLATION_MODES}, got {isolation!r}")
+        self._isolation_mode = isolation
+        self._python = python
+        self._idle: queue.Queue[ForkServer] = queue.Queue()
+        self._servers: list[ForkServer] = []
+        with ThreadPoolExecutor(self.workers) as pool:
+            for server in pool.map(lambda _: ForkServer(self.limits, isolation, python), range(self.workers)):
+                self._servers.append(server)
+                self._idle.put(server)
+        self.isolation = self._servers[0].isolation
+        self._lock = threading.Lock()
+
+    def _run_one(self, job: tuple[str, str]) -> dict:
+        server = self._idle.get()
+        try:
+            return server.run(*job)
+        except (SandboxError, OSError, ValueError):
+            # The server died (it never should); replace it and report this candidate as a sandbox failure.
+            server.close()
+            with self._lock:
+                self._servers.remove(server)
+                server = ForkServer(self.limits, self._isolation_mode, self._python)
+                self._servers.append(server)
+            return _outcome("failed", "SandboxError: the fork server died", "", 0.0, self.isolation)
+        finally:
+            self._idle.put(server)
+
+    def run(self, jobs, progress=None) -> list[dict]:
+        """jobs: iterable of (program, test). progress: optional callable invoked once per finished job."""
+        jobs = list(jobs)
+        outcomes = [None] * len(jobs)
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = {pool.submit(self._run_one, job): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                if progress:
+                    progress()
+        return outcomes
+
+    def close(self):
+        for server in self._servers:
+            server.close()
+        self._servers.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _outcome(status: str, error: str | None, output: str, seconds: float, isolation: str) -> dict:
+    return {
+        "status": status,
+        "passed": status == "passed",
+        "error": error,
+        "output": output[-OUTPUT_TAIL_CHARS:],
+        "seconds": round(seconds, 4),
+        "isolation": isolation,
+    }
+
+
+# ---------------------------------------------------------------- fork server side
+
+_libc = None
+
+
+def _libc_call(name: str, *args) -> int:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    result = getattr(_libc, name)(*args)
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{name}: {os.strerror(code)}")
+    return result
+
+
+def _unshare(flags: int):
+    _libc_call("unshare", ctypes.c_int(flags))
+
+
+def _mount(source, target: str, fstype, flags: int, data=None):
+    encode = lambda s: None if s is None else s.encode()  # noqa: E731
+    _libc_call("mount", encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data))
+
+
+def _mount_points() -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        # field 5 is the mount point, with space, tab, newline and backslash escaped in octal (\\040)
+        return [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in f]
+
+
+def _make_host_read_only(work_root: str, scratch_bytes: int):
+    """In our private mount namespace: every mount read-only, a private tmpfs at work_root."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # first, so nothing below propagates to the host
+    flag_map = (
+        (os.ST_NOSUID, MS_NOSUID),
+        (os.ST_NODEV, MS_NODEV),
+        (os.ST_NOEXEC, MS_NOEXEC),
+        (os.ST_NOATIME, MS_NOATIME),
+        (os.ST_NODIRATIME, MS_NODIRATIME),
+        (os.ST_RELATIME, MS_RELATIME),
+    )
+    for mount_point in reversed(_mount_points()):
+        try:
+            present = os.statvfs(mount_point).f_flag
+        except OSError:
+            continue
+        kept = 0  # a user namespace may not clear these "locked" flags, so keep them as they are
+        for st_flag, ms_flag in flag_map:
+            if present & st_flag:
+                kept |= ms_flag
+        # MS_BIND|MS_REMOUNT changes only this namespace's view of the mount, never the host's.
+        with contextlib.suppress(OSError):
+            _mount(None, mount_point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | kept)
+    if not os.statvfs("/").f_flag & os.ST_RDONLY:
+        raise OSError(errno.EPERM, "could not make / read-only")
+    _mount("tmpfs", work_root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=0755")
+
+
+def _enter_user_namespace():
+    uid, gid = os.geteuid(), os.getegid()
+    _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS)
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")
+
+
+def _traversable_by_others(path: str) -> bool:
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+def _pid_namespace_works() -> bool:
+    probe = os.fork()
+    if probe == 0:
+        try:
+            _unshare(CLONE_NEWPID)
+            inner = os.fork()
+            if inner == 0:
+                os._exit(0 if os.getpid() == 1 else 1)
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(inner, 0)[1]))
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(probe, 0)[1]) == 0
+
+
+class _Server:
+    def __init__(self, limits: Limits, mode: str):
+        self.limits = limits
+        self.layers: list[str] = []
+        self.uid = None
+        self.drop_capabilities = False
+        self.work_root = "/tmp"
+        real_root = os.geteuid() == 0
+        if mode == "userns" and real_root:
+            # Test path for machines where we are not root: become an unprivileged user first.
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            _libc_call(
+                "prctl",
+                PR_SET_DUMPABLE,
+                ctypes.c_ulong(1),
+                ctypes.c_ulong(0),
+                ctypes.c_ulong(0),
+                ctypes.c_ulong(0),
+            )
+            real_root = False
+        namespaced = False
+        if mode in ("auto", "namespaces") and real_root:
+            try:
+                _unshare(CLONE_NEWNET | CLONE_NEWNS)
+                namespaced = True
+            except OSError:
+                if mode == "namespaces":
+                    raise
+        elif mode in ("auto", "userns") and not real_root:
+            try:
+                _enter_user_namespace()
+                namespaced = True
+                self.layers.append("user")
+                self.drop_capabilities = True
+            except OSError:
+                if mode == "userns":
+                    raise
+        if namespaced:
+            self.layers.append("net")
+            try:
+                _make_host_read_only(self.work_root, limits.scratch_bytes)
+                self.layers.append("mount")
+            except OSError:
+                if mode in ("namespaces", "userns"):
+                    raise
+        if "mount" not in self.layers:
+            self.work_root = tempfile.mkdtemp(prefix="codereps-sandbox-")
+        if mode != "rlimits" and _pid_namespace_works():
+            self.layers.append("pid")
+        if mode != "rlimits" and real_root and self._python_reachable_by_others():
+            # A random high uid nobody else uses: RLIMIT_NPROC then counts only our candidates.
+            self.uid = random.SystemRandom().randrange(200_000, 2_000_000_000)
+            self.layers.append("uid")
+        self.layers.append("rlimits")
+        self.isolation = "+".join(self.layers)
+        self.pristine_builtins = dict(builtins.__dict__)
+        for name in PREIMPORTED_MODULES:
+            __import__(name)
+
+    def _python_reachable_by_others(self) -> bool:
+        """An unprivileged uid must still import the standard library (pyenv puts it under /root, mode 700)."""
+        hidden = sorted({p for p in (sys.base_prefix, sys.prefix) if not _traversable_by_others(p)})
+        if not hidden:
+            return True
+        if "mount" not in self.layers:
+            return False  # no private mounts to re-expose it: run as root, bounded by the other layers
+        for index, prefix in enumerate(hidden):
+            # Bind the installation (read-only) to a reachable path and point sys.path there.
+            target = os.path.join(self.work_root, ".python", str(index))
+            os.makedirs(target)
+            _mount(prefix, target, None, MS_BIND | MS_REC)
+            _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+            moved = lambda entry: (
+                target + entry[len(prefix) :] if entry.startswith(prefix + os.sep) else entry
+            )  # noqa: E731
+            sys.path[:] = [moved(entry) for entry in sys.path]
+            for module in list(sys.modules.values()):  # already-imported packages look up submodules here
+                search_path = getattr(module, "__path__", None)
+                if isinstance(search_path, list):
+                    search_path[:] = [moved(entry) for entry in search_path]
+        sys.path_importer_cache.clear()
+        return True
+
+    def serve(self):
+        _write_line(1, {"isolation": self.isolation})
+        stdin = os.fdopen(0, "rb", buffering=0)
+        buffer = b""
+        while True:
+            chunk = stdin.read(1 << 16)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                job = json.loads(line)
+                _write_line(1, self.run_job(job["program"], job["test"]))
+        if "mount" not in self.layers:
+            shutil.rmtree(self.work_root, ignore_errors=True)
+
+    def run_job(self, program: str, test: str) -> dict:
+        verdict_r, verdict_w = os.pipe()
+        supervisor = os.fork()
+        if supervisor == 0:
+            os.close(verdict_r)
+            try:
+                verdict = self.supervise(program, test)
+            except BaseException as e:  # the supervisor must always answer
+                verdict = _outcome(
+                    "failed", f"SandboxError: {type(e).__name__}: {e}", "", 0.0, self.isolation
+                )
+            _write_all(verdict_w, json.dumps(verdict).encode())
+            os._exit(0)
+        os.close(verdict_w)
+        data = _read_all(verdict_r)
+        os.close(verdict_r)
+        os.waitpid(supervisor, 0)
+        if not data:
+            return _outcome("failed", "SandboxError: supervisor gave no verdict", "", 0.0, self.isolation)
+        return json.loads(data)
+
+    # -- the supervisor (trusted, forked per candidate)
+
+    def supervise(self, program: str, test: str) -> dict:
+        sandbox_dir = tempfile.mkdtemp(prefix="candidate-", dir=self.work_root)
+        try:
+            if self.uid is not None:
+                os.chown(sandbox_dir, self.uid, self.uid)
+            return self._supervise_in(sandbox_dir, program, test)
+        finally:
+            shutil.rmtree(sandbox_dir, ignore_errors=True)
+
+    def _supervise_in(self, sandbox_dir: str, program: str, test: str) -> dict:
+        nonce = secrets.token_hex(16)
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        use_pid_namespace = "pid" in self.layers
+        if use_pid_namespace:
+            _unshare(CLONE_NEWPID)  # our next child is init of a fresh PID namespace
+        start = time.monotonic()
+        child = os.fork()
+        if child == 0:
+            os.close(result_r)
+            os.close(output_r)
+            if use_pid_namespace:
+                runner = os.fork()
+                if runner == 0:
+                    self._run_candidate(sandbox_dir, program, test, nonce, result_w, output_w)
+                _act_as_init(runner)
+            self._run_candidate(sandbox_dir, program, test, nonce, result_w, output_w)
+        os.close(result_w)
+        os.close(output_w)
+        results, output, status, timed_out, output_capped = self._watch(child, result_r, output_r)
+        seconds = time.monotonic() - start
+        self._kill_stragglers(child)
+        return _classify(
+            results,
+            nonce,
+            status,
+            timed_out,
+            output_capped,
+            output,
+            seconds,
+            self.isolation,
+            use_pid_namespace,
+        )
+
+    def _watch(self, child: int, result_r: int, output_r: int):
+        deadline = time.monotonic() + self.limits.timeout
+        pidfd = os.pidfd_open(child)
+        results, output = bytearray(), bytearray()
+        output_capped = timed_out = False
+        open_fds = {result_r, output_r}
+        status = None
+        while status is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                self._kill(child)
+                break
+            ready, _, _ = select.select([pidfd, *open_fds], [], [], remaining)
+            for fd in ready:
+                if fd == pidfd:
+                    status = os.waitpid(child, 0)[1]
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    open_fds.discard(fd)
+                    os.close(fd)
+                elif fd == result_r:
+                    if len(results) < 1 << 16:
+                        results += chunk
+                else:
+                    output += chunk
+                    if len(output) > self.limits.output_bytes:
+                        # Stop reading: further writes by the candidate fail, and so does the candidate.
+                        output_capped = True
+                        open_fds.discard(fd)
+                        os.close(fd)
+        if status is None:
+            status = os.waitpid(child, 0)[1]
+        os.close(pidfd)
+        for fd in open_fds:  # whatever is already buffered; never block on a straggler
+            os.set_blocking(fd, False)
+            with contextlib.suppress(BlockingIOError):
+                chunk = os.read(fd, 1 << 16)
+                (results if fd == result_r else output).extend(chunk)
+            os.close(fd)
+        return bytes(results), bytes(output), status, timed_out, output_capped
+
+    def _kill(self, child: int):
+        # In a PID namespace, killing init takes every process in it down; otherwise kill the group.
+        with contextlib.suppress(ProcessLookupError):
+            if "pid" in self.layers:
+                os.kill(child, signal.SIGKILL)
+            else:
+                os.killpg(child, signal.SIGKILL)
+
+    def _kill_stragglers(self, child: int):
+        if "pid" in self.layers:
+            return  # init is gone, so the kernel has already killed the namespace
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child, signal.SIGKILL)
+        if self.uid is not None:
+            _kill_all_of_uid(self.uid)
+
+    # -- the candidate process (untrusted from the first line of its program)
+
+    def _run_candidate(self, sandbox_dir, program, test, nonce, result_w, output_w):
+        try:
+            os.setsid()
+            os.chdir(sandbox_dir)
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(output_w, 1)
+            os.dup2(output_w, 2)
+            result_fd = os.dup2(result_w, 3)
+            os.closerange(4, 65536)
+            self._apply_limits()
+            os.environ.clear()
+            os.environ.update(MINIMAL_ENV, HOME=sandbox_dir, TMPDIR=sandbox_dir)
+            sys.stdin = None
+            random.seed()
+            sys.argv = ["candidate"]
+        except BaseException as e:
+            _write_all(result_w, json.dumps({"error": f"SandboxError: {type(e).__name__}: {e}"}).encode())
+            os._exit(3)
+        _execute(program, test, nonce, result_fd, self.pristine_builtins)
+
+    def _apply_limits(self):
+        import resource
+
+        limits = self.limits
+        cpu = int(limits.timeout) + 1
+        for limit, value in (
+            (resource.RLIMIT_CPU, cpu),
+            (resource.RLIMIT_AS, limits.memory_bytes),
+            (resource.RLIMIT_FSIZE, limits.file_size_bytes),
+            (resource.RLIMIT_NPROC, limits.max_processes),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            resource.setrlimit(limit, (value, value))
+        _libc_call(
+            "prctl",
+            PR_SET_NO_NEW_PRIVS,
+            ctypes.c_ulong(1),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        )
+        if self.uid is not None:
+            os.setgroups([])
+            os.setgid(self.uid)
+            os.setuid(self.uid)  # from root to an unprivileged uid: every capability is dropped
+        elif self.drop_capabilities:
+            _drop_all_capabilities()
+
+
+def _execute(program: str, test: str, nonce: str, result_fd: int, pristine_builtins: dict):
+    """Candidate first, then the tests with untouched builtins; the nonce only after the last test line."""
+    try:
+        namespace = {"__name__": "__main__", "__builtins__": builtins}
+        exec(compile(program, "<candidate>", "exec"), namespace)
+        test_namespace = dict(namespace)
+        test_namespace["__builtins__"] = dict(pristine_builtins)
+        exec(compile(test, "<tests>", "exec"), test_namespace)
+    except BaseException as e:  # SystemExit too: exiting before the end of the tests is a failure
+        _restore_builtins(pristine_builtins)  # our reporting code must not run on patched builtins
+        try:
+            message = f"{type(e).__name__}: {e}"[:500]
+        except BaseException:  # a hostile __str__
+            message = type(e).__name__
+        _flush_std_streams()
+        _write_all(result_fd, json.dumps({"error": message}).encode() + b"\n")
+        os._exit(1)
+    _restore_builtins(pristine_builtins)
+    _flush_std_streams()
+    _write_all(result_fd, json.dumps({"finished": nonce}).encode() + b"\n")
+    os._exit(0)
+
+
+def _restore_builtins(pristine_builtins: dict):
+    builtins.__dict__.clear()
+    builtins.__dict__.update(pristine_builtins)
+
+
+def _flush_std_streams():
+    for stream in (sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+
+
+def _act_as_init(runner: int):
+    """PID 1 of the candidate's namespace: wait for the runner, pass on its status, take the rest down."""
+    try:
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == runner:
+                break
+    except BaseException:
+        os._exit(125)
+    if os.WIFSIGNALED(status):
+        os._exit(128 + os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _kill_all_of_uid(uid: int):
+    """kill(-1) as the candidate's uid reaches exactly the processes of that uid (bounded by NPROC)."""
+    for _ in range(50):
+        killer = os.fork()
+        if killer == 0:
+            try:
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                os._exit(0)
+            except BaseException:
+                os._exit(2)
+            os._exit(1)
+        if os.waitstatus_to_exitcode(os.waitpid(killer, 0)[1]) != 1:
+            return
+
+
+def _drop_all_capabilities():
+    for capability in range(64):
+        try:
+            _libc_call(
+                "prctl",
+                PR_CAPBSET_DROP,
+                ctypes.c_ulong(capability),
+                ctypes.c_ulong(0),
+                ctypes.c_ulong(0),
+                ctypes.c_ulong(0),
+            )
+        except OSError:
+            break
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
+
+    _libc_call("capset", ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)()))
+
+
+def _classify(results, nonce, status, timed_out, output_capped, output, seconds, isolation, via_init) -> dict:
+    text = output.decode(errors="replace")
+    if timed_out:
+        return _outcome("timed out", "TimeoutError: wall-clock limit reached", text, seconds, isolation)
+    records = []
+    for line in results.decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict):
+                records.append(record)
+    exit_code, signal_number = _decode_status(status, via_init)
+    finished = any(r.get("finished") == nonce for r in records)
+    if finished and exit_code == 0 and signal_number is None and not output_capped:
+        return _outcome("passed", None, text, seconds, isolation)
+    if output_capped:
+        return _outcome(
+            "failed", "OutputLimitExceeded: captured output cap reached", text, seconds, isolation
+        )
+    if signal_number is not None:
+        if signal_number == signal.SIGXCPU:
+            return _outcome("timed out", "TimeoutError: CPU-time limit reached", text, seconds, isolation)
+        reason = {signal.SIGXFSZ: "FileSizeLimitExceeded", signal.SIGSEGV: "SegmentationFault"}.get(
+            signal_number, "Killed"
+        )
+        return _outcome(
+            "failed", f"{reason}: killed by {signal.Signals(signal_number).name}", text, seconds, isolation
+        )
+    errors = [r["error"] for r in records if isinstance(r.get("error"), str)]
+    if errors:
+        return _outcome("failed", errors[-1], text, seconds, isolation)
+    return _outcome(
+        "failed",
+        f"EarlyExit: exited with status {exit_code} before the tests finished",
+        text,
+        seconds,
+        isolation,
+    )
+
+
+def _decode_status(status: int, via_init: bool):
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status)
+    code = os.waitstatus_to_exitcode(status)
+    if via_init and code > 128:  # init reports "runner killed by signal N" as 128 + N
+        return None, code - 128
+    return code, None
+
+
+def _write_all(fd: int, data: bytes):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_line(fd: int, record: dict):
+    _write_all(fd, json.dumps(record).encode() + b"\n")
+
+
+def _serve_main(argv: list[str]):
+    config = json.loads(argv[argv.index("--serve") + 1])
+    server = _Server(Limits(**config["limits"]), config["isolation"])
+    server.serve()
+
+
+if __name__ == "__main__":
+    if "--serve" in sys.argv:
+        _serve_main(sys.argv)
+    else:
+        print(__doc__)
