@@ -1,0 +1,97 @@
+"""Leaderboard data loading, filtering, sorting and the pass@k chart (no browser; see test_leaderboard_browser)."""
+
+import json
+
+import pytest
+from leaderboard_fixtures import LM_RESULTS, write_results_folder
+from olah_fixtures import run_against_hub, serve_local_hub
+
+from codereps.hub import publish_to_local_hub
+from eval_space.leaderboard.app import build_demo, pass_at_k_figure
+from eval_space.leaderboard.leaderboard_data import lm_table, load_leaderboard_data
+
+
+@pytest.fixture
+def results_folder(tmp_path):
+    return write_results_folder(tmp_path)
+
+
+def test_results_folder_is_read_into_tables(tmp_path):
+    results = write_results_folder(tmp_path, with_broken=True)
+    (results / "notes.json").write_text(json.dumps({"comment": "not a result"}))
+    data = load_leaderboard_data(str(results))
+
+    assert sorted(r["model"] for r in data.lm_rows) == sorted(
+        f"mrochk/codereps-{b}-{v}" for b, v, *_ in LM_RESULTS
+    )
+    assert data.classifier_rows == [
+        {"model": "mrochk/codereps-pair-src-cfg", "pair": "src-cfg", "accuracy": 0.875, "f1": 0.86}
+    ]
+    # the run layout keeps the tokenizer report beside results/
+    assert [r["tokenizer"] for r in data.tokenizer_tables["compression.json"]] == ["base", "cfg-512"]
+    assert len(data.problems) == 2
+    assert data.problems[0].startswith("broken.json: unreadable JSON")
+    assert data.problems[1] == "notes.json: neither LM results (pass@1) nor classifier results (accuracy)"
+
+
+def test_table_filters_and_sorts(results_folder):
+    data = load_leaderboard_data(str(results_folder))
+    table = lm_table(data)
+    assert list(table["pass@1"]) == sorted((r[3] for r in LM_RESULTS), reverse=True)
+    assert list(table["ir"]).count("none") == 2  # variant A has no IR
+
+    only_c = lm_table(data, variants=["C"], sort_by="pass@10", ascending=True)
+    assert list(only_c["model"]) == ["mrochk/codereps-tiny-llama-C", "mrochk/codereps-tiny-phi-C"]  # NaN last
+    phi = lm_table(data, base_models=["tiny-phi"], irs=["ast"], search="-B")
+    assert list(phi["model"]) == ["mrochk/codereps-tiny-phi-B"]
+    with pytest.raises(ValueError, match="cannot sort by 'bogus'"):
+        lm_table(data, sort_by="bogus")
+
+
+def test_chart_draws_one_bar_per_model(results_folder):
+    data = load_leaderboard_data(str(results_folder))
+    fig = pass_at_k_figure(lm_table(data), "pass@1")
+    bars = fig.axes[0].patches
+    assert sorted(round(b.get_height(), 2) for b in bars) == sorted(r[3] for r in LM_RESULTS)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["A", "B (ast)", "B (cfg)", "C (ast)", "C (cfg)"]  # B and C were trained with two IRs
+    only_llama = pass_at_k_figure(lm_table(data, base_models=["tiny-llama"]), "pass@1")
+    assert [t.get_text() for t in only_llama.axes[0].get_legend().get_texts()] == ["A", "B", "C"]
+    fig10 = pass_at_k_figure(lm_table(data), "pass@10")
+    assert len(fig10.axes[0].patches) == 5  # tiny-phi-C has no pass@10: no bar rather than a zero bar
+
+
+def test_missing_source_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="neither a folder nor"):
+        load_leaderboard_data(str(tmp_path / "nowhere" / "deep"))
+
+
+def test_demo_builds_with_classifier_tab(results_folder):
+    demo = build_demo(str(results_folder))
+    config = demo.get_config_file()
+    labels = [c["props"].get("label") for c in config["components"] if c.get("type") == "tabitem"]
+    assert labels == ["Leaderboard", "Tokenizer efficiency", "Pair classifiers"]
+
+
+def test_demo_without_classifier_results_has_no_classifier_tab(tmp_path):
+    results = write_results_folder(tmp_path, with_classifier=False)
+    config = build_demo(str(results)).get_config_file()
+    labels = [c["props"].get("label") for c in config["components"] if c.get("type") == "tabitem"]
+    assert labels == ["Leaderboard", "Tokenizer efficiency"]
+
+
+@pytest.mark.hub
+def test_results_are_read_from_a_hub_dataset_through_olah(tmp_path):
+    results = write_results_folder(tmp_path)
+    publish_to_local_hub(results, tmp_path / "hub", "dataset", "ns/codereps-results")
+    with serve_local_hub(tmp_path / "hub") as endpoint:
+        out = run_against_hub(
+            endpoint,
+            """
+            from eval_space.leaderboard.leaderboard_data import lm_table, load_leaderboard_data
+            data = load_leaderboard_data("ns/codereps-results")
+            print(list(lm_table(data)["model"])[0], len(data.lm_rows), len(data.classifier_rows), data.problems)
+            """,
+            tmp_path,
+        )
+    assert out.split("\n")[-2] == "mrochk/codereps-tiny-phi-B 6 1 []"

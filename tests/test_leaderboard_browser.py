@@ -1,0 +1,123 @@
+"""`codereps leaderboard` served on 127.0.0.1 and driven in headless Chromium (Debian's `chromium`)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from leaderboard_fixtures import LM_RESULTS, write_results_folder
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artifacts"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def leaderboard_url(tmp_path):
+    results = write_results_folder(tmp_path)
+    port = _free_port()
+    log_path = tmp_path / "leaderboard.log"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "codereps.cli",
+                "leaderboard",
+                "--results",
+                str(results),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, f"leaderboard exited:\n{log_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"leaderboard did not answer:\n{log_path.read_text()[-3000:]}"
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# Gradio's Dataframe draws its rows as ARIA grid rows (`[role=row][data-index]`) of gridcells
+# addressed by `data-row`/`data-col`; its <tbody> is a hidden single-row measuring copy.
+ROWS = "#leaderboard-table [role=row][data-index]"
+
+
+def _column(page, title: str) -> list:
+    """Texts of the column headed `title`, in display order."""
+    header = page.locator(f'#leaderboard-table th[role=columnheader][title="{title}"]')
+    col = header.get_attribute("data-heading")
+    cells = page.locator(f'#leaderboard-table [role=gridcell][data-col="{col}"]')
+    by_row = {int(c.get_attribute("data-row")): c.inner_text().strip() for c in cells.all()}
+    return [by_row[i] for i in sorted(by_row)]
+
+
+def test_leaderboard_table_sorting_and_chart_in_chromium(leaderboard_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    expected_desc = sorted((r[3] for r in LM_RESULTS), reverse=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(leaderboard_url, wait_until="domcontentloaded")
+            expect(page.locator(ROWS)).to_have_count(len(LM_RESULTS), timeout=60_000)
+            assert sorted(_column(page, "model")) == sorted(
+                f"mrochk/codereps-{base}-{variant}" for base, variant, *_ in LM_RESULTS
+            )
+            assert [float(v) for v in _column(page, "pass@1")] == expected_desc
+
+            page.locator("#ascending input[type=checkbox]").check()
+            first_model = page.locator('#leaderboard-table [data-testid="cell-0-0"]')
+            expect(first_model).to_have_text("mrochk/codereps-tiny-phi-A", timeout=30_000)
+            assert [float(v) for v in _column(page, "pass@1")] == sorted(expected_desc)
+
+            chart = page.locator("#passk-chart img")
+            expect(chart).to_be_visible(timeout=30_000)
+            width = chart.evaluate("img => img.complete ? img.naturalWidth : 0")
+            assert width >= 400, f"chart image not rendered (naturalWidth={width})"
+
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shot = ARTIFACTS / "leaderboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        finally:
+            browser.close()
