@@ -14,6 +14,8 @@ counts and drops those after generation. The columns are fixed by an explicit
   serialized; such problems are kept so evaluation sees all of them).
 """
 
+import warnings
+
 from .filters import FILTER_REASON_PREFIX, first_failed_rule
 from .ir import IRError, serialize_or_error
 from .ir.parsing import first_function, parse_source
@@ -119,7 +121,7 @@ def make_row(item, source, filter_name: str, columns: dict, meta_features: dict)
     except BadFieldError as e:
         return skip_row(columns, item.order, e.reason, f"{where}: {e}")
 
-    ir = serialize_or_error(src)
+    ir = _quietly(serialize_or_error, src)
     if ir["error"] is not None and not source.keep_ir_failures:
         reason, _, message = ir["error"].partition(": ")
         return skip_row(columns, item.order, reason, f"{where}: {message}")
@@ -135,17 +137,25 @@ def make_row(item, source, filter_name: str, columns: dict, meta_features: dict)
             "n_params": n_params,
             "n_blocks": n_blocks,
             "src_chars": len(src),
-            "src_lines": src.count("\n") + 1,
+            "src_lines": src.count("\n") + (not src.endswith("\n")),  # a final newline ends a line
             "ast_nodes": ir["ast"].count("_") + 1 if ir["ast"] else None,
             "_order": item.order,
             "_split": item.split,
         }
     )
     if "func_name" not in meta:
-        row["func_name"] = item.func_name or _first_function_name(src)
+        row["func_name"] = item.func_name or _quietly(_first_function_name, src)
     if source.keep_ir_failures:
         row["ir_error"] = ir["error"]
     return row
+
+
+def _quietly(function, src):
+    with warnings.catch_warnings():
+        # Parsing someone's code warns about *their* code (invalid escapes, `is` with a literal): not ours to print.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return function(src)
 
 
 def _first_function_name(src: str) -> str | None:

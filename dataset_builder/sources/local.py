@@ -8,13 +8,17 @@ same on every machine and every run, and all functions of a file share a split
 (no near-duplicate methods leak between train and test).
 """
 
+import ast
 import hashlib
 import io
 import os
 import tokenize
+import warnings
 from pathlib import Path
 
-from dataset_builder.ir import IRError, function_sources
+from dataset_builder.ir import IRError
+from dataset_builder.ir.batch import FunctionSource
+from dataset_builder.ir.parsing import parse_source
 
 from .base import Skip, Source, SourceRow, order_key
 
@@ -47,6 +51,32 @@ def decode_python(data: bytes) -> str:
     """Decode like the interpreter: a PEP 263 coding line or BOM, else UTF-8; raises UnicodeDecodeError/SyntaxError."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     return data.decode(encoding)
+
+
+def every_function_source(file_src: str) -> list:
+    """Every function of a file, nested ones included, in source order, with Python-style qualnames.
+
+    `dataset_builder.ir.function_sources` stops at functions and methods; funcskeleton's reference rows
+    also hold functions nested in functions (`py_make_scanner.<locals>._scan_once`), and a folder's
+    "every function" should too. The walk is iterative, so deeply nested files do not recurse.
+    """
+    tree = parse_source(file_src)
+    found = []
+    stack = [(child, "") for child in reversed(tree.body)]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            qualname = prefix + node.name
+            segment = ast.get_source_segment(file_src, node)
+            if segment is not None:
+                found.append(FunctionSource(qualname, node.lineno, segment))
+            inner = qualname + ".<locals>."
+        elif isinstance(node, ast.ClassDef):
+            inner = prefix + node.name + "."
+        else:
+            inner = prefix
+        stack.extend((child, inner) for child in reversed(list(ast.iter_child_nodes(node))))
+    return found
 
 
 class LocalFolderSource(Source):
@@ -93,7 +123,10 @@ class LocalFolderSource(Source):
             yield Skip(order, "decode_error", f"{relpath}: not decodable as declared (default UTF-8): {e}")
             return
         try:
-            functions = function_sources(text)
+            with warnings.catch_warnings():  # warnings about the parsed project's code are not ours to print
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                functions = every_function_source(text)
         except IRError as e:
             yield Skip(order, e.reason, f"{relpath}: {e}")
             return

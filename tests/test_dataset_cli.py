@@ -1,0 +1,66 @@
+"""`codereps dataset` command line: argument errors, the pairs subcommand, --push (the upload is the one fake)."""
+
+import subprocess
+import sys
+
+import pytest
+from dataset_fixtures import build, load_report
+
+
+@pytest.fixture
+def tiny_project(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for i in range(12):
+        (project / f"m{i}.py").write_text(f"def f{i}(a):\n    if a:\n        return {i}\n    return a\n")
+    return project
+
+
+def test_help_is_instant_and_lists_actions():
+    out = subprocess.run(
+        [sys.executable, "-m", "codereps", "dataset", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "codereps dataset build --source mbpp" in out
+    assert "build" in out and "pairs" in out and "push" in out
+
+
+def test_bad_arguments_are_named(tmp_path, tiny_project, capsys):
+    assert build("build", "--source", "mbpp", "--output", tmp_path / "ds") == 2
+    assert "--source mbpp needs --input" in capsys.readouterr().err
+    assert (
+        build("build", "--source", "mbpp", "--input", tmp_path / "nope.jsonl", "--output", tmp_path / "ds")
+        == 2
+    )
+    assert "MBPP input not found" in capsys.readouterr().err
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", tmp_path / "ds",
+                 "--configs", "local", "mbpp") == 2  # fmt: skip
+    assert "not mbpp" in capsys.readouterr().err
+    assert build("pairs", "--output", tmp_path / "ds", "--from", "codesearchnet") == 1
+    assert "no source config 'codesearchnet'" in capsys.readouterr().err
+    assert not (tmp_path / "ds").exists()
+
+
+def test_pairs_subcommand_and_push(tmp_path, tiny_project, monkeypatch):
+    folder = tmp_path / "ds"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", folder) == 0
+    uploads = []
+
+    from huggingface_hub import HfApi
+
+    # The one thing tests may fake: nothing here accepts uploads (see DESIGN.md).
+    monkeypatch.setattr(
+        HfApi, "create_repo", lambda self, repo_id, **kw: uploads.append(("create", repo_id, kw))
+    )
+    monkeypatch.setattr(
+        HfApi,
+        "upload_folder",
+        lambda self, **kw: uploads.append(("upload", kw["repo_id"], kw)) or "commit-url",
+    )
+    assert build("pairs", "--output", folder, "--from", "local", "--configs", "pairs-src-ast",
+                 "--push", "someone/codereps") == 0  # fmt: skip
+    report = load_report(folder, "pairs-src-ast")
+    assert report["from_config"] == "local" and report["members"] == ["src", "ast"]
+    assert sum(info["num_examples"] for info in report["splits"].values()) == 12
+    assert [u[:2] for u in uploads] == [("create", "someone/codereps"), ("upload", "someone/codereps")]
+    assert uploads[0][2]["repo_type"] == "dataset" and uploads[1][2]["repo_type"] == "dataset"
+    assert uploads[1][2]["folder_path"] == str(folder)
