@@ -3,6 +3,7 @@
 import json
 import subprocess
 
+import publish_fixtures
 import pytest
 from olah_fixtures import run_against_hub, serve_local_hub
 
@@ -15,66 +16,13 @@ from codereps.hub import (
     publish_to_local_hub,
 )
 
-DATASET_README = """---
-license: cc-by-4.0
-configs:
-- config_name: tiny
-  data_files:
-  - split: train
-    path: data/tiny/train-00000-of-00001.parquet
-  - split: test
-    path: data/tiny/test-00000-of-00001.parquet
----
-
-# tiny
-"""
-
 
 def make_dataset_folder(root):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    folder = root / "dataset"
-    (folder / "data" / "tiny").mkdir(parents=True)
-    (folder / "README.md").write_text(DATASET_README)
-    for split, n in (("train", 3), ("test", 2)):
-        table = pa.table({"src": [f"def f{i}(): return {i}" for i in range(n)], "n_params": list(range(n))})
-        pq.write_table(table, folder / "data" / "tiny" / f"{split}-00000-of-00001.parquet")
-    return folder
+    return publish_fixtures.make_dataset_folder(root / "dataset")
 
 
 def make_model_folder(root):
-    """A tiny Llama model and a BPE tokenizer trained here, saved as a Hub model folder."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    corpus = ["def add(a, b):\n    return a + b\n", "def neg(x):\n    return -x\n"] * 20
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.train_from_iterator(
-        corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<s>", "</s>"])
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
-    )
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        bos_token_id=1,
-        eos_token_id=2,
-    )
-    folder = root / "model"
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    (folder / "README.md").write_text("---\nlicense: apache-2.0\nlibrary_name: transformers\n---\n\n# tiny\n")
-    return folder
+    return publish_fixtures.make_model_folder(root / "model")
 
 
 def test_publish_is_idempotent_and_commits_on_main(tmp_path):
