@@ -57,7 +57,11 @@ def write_pair_dataset(folder, functions_by_split, pairs=tuple(PAIRS), seed=0):
                     "func_name": datasets.Value("string"),
                 }
             )
-            datasets.Dataset.from_list(rows, features=features).to_parquet(str(path))
+            a, b = PAIRS[pair]
+            named = {"a": a, "b": b, "b_correct": f"{b}_correct"}  # the dataset builder's column names
+            columns = {name: [r[name] for r in rows] for name in features}  # from_list rejects an empty split
+            table = datasets.Dataset.from_dict(columns, features=features)
+            table.rename_columns(named).to_parquet(str(path))
             card += [f"  - split: {split}", f"    path: data/{config}/{split}-*"]
     card += ["---", "", "Tiny pair dataset written by tests/classify_fixtures.py."]
     (folder / "README.md").write_text("\n".join(card) + "\n")

@@ -29,7 +29,10 @@ def add_parser(subparsers):
     train.add_argument("--arch", choices=ARCHS, required=True)
     train.add_argument("--pair", choices=PAIRS, required=True)
     train.add_argument(
-        "--dataset", required=True, help="dataset folder or Hub repo with pairs-<pair> configs"
+        "--dataset",
+        nargs="+",
+        required=True,
+        help="dataset folder(s) or Hub repo(s) with pairs-<pair> configs",
     )
     train.add_argument("--output", required=True, help="folder to write the model repo into")
     _add_tokenizer_flags(train)
@@ -62,7 +65,7 @@ def add_parser(subparsers):
 
     evaluate = actions.add_parser("eval", help="evaluate a saved classifier on a split")
     evaluate.add_argument("--model", required=True, help="folder written by `classify train`")
-    evaluate.add_argument("--dataset", required=True)
+    evaluate.add_argument("--dataset", nargs="+", required=True, help="dataset folder(s) or Hub repo(s)")
     evaluate.add_argument("--pair", choices=PAIRS, required=True)
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("--max-eval-rows", type=int)
@@ -73,8 +76,11 @@ def add_parser(subparsers):
 
 
 def _add_tokenizer_flags(parser):
-    for member in ("src", "ast", "cfg"):
-        parser.add_argument(f"--{member}-tokenizer", help=f"tokenizer folder for the {member} member")
+    parser.add_argument(
+        "--src-tokenizer", help="base code tokenizer for src: a folder or base-model name (smollm2)"
+    )
+    for member in ("ast", "cfg"):
+        parser.add_argument(f"--{member}-tokenizer", help=f"IR tokenizer folder for the {member} member")
 
 
 def _add_naming_flags(parser):
@@ -103,10 +109,10 @@ def run_train(args):
 def _train(args, output):
     from trainers.classifiers.outputs import TRAIN_STATS_FILE
     from trainers.classifiers.pair_classifier import build_classifier, truncated_shares
-    from trainers.classifiers.pair_data import load_pair_split
+    from trainers.classifiers.pair_data import load_pair_splits
     from trainers.classifiers.training import ClassifierTrainSettings, train_classifier
 
-    train_rows = load_pair_split(args.dataset, args.pair, "train")
+    train_rows = load_pair_splits(args.dataset, args.pair, "train")
     # load the evaluation split first: an empty or missing split should fail before minutes of training
     eval_rows = (
         None if args.no_eval else _eval_rows(args.dataset, args.pair, args.eval_split, args.max_eval_rows)
@@ -148,10 +154,10 @@ def _train(args, output):
     return 0
 
 
-def _eval_rows(dataset, pair, split, max_rows):
-    from trainers.classifiers.pair_data import load_pair_split
+def _eval_rows(datasets_, pair, split, max_rows):
+    from trainers.classifiers.pair_data import load_pair_splits
 
-    rows = load_pair_split(dataset, pair, split)
+    rows = load_pair_splits(datasets_, pair, split)
     return rows.select(range(min(max_rows, len(rows)))) if max_rows else rows
 
 
@@ -162,7 +168,7 @@ def _evaluate_and_write(classifier, rows, model_dir, args, split):
 
     metrics = evaluate_classifier(classifier, rows, model_dir)
     metrics["truncated_share"] = truncated_shares(classifier, rows)
-    write_outputs(model_dir, classifier, metrics, args.dataset, split, args.namespace, args.name)
+    write_outputs(model_dir, classifier, metrics, args.dataset[0], split, args.namespace, args.name)
     print(
         f"{split}: accuracy {metrics['accuracy']:.4f}  F1 {metrics['f1']:.4f}  "
         f"({metrics['n_errors']} errors on {metrics['n_samples']} pairs; confusion {metrics['confusion']})"

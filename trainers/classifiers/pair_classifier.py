@@ -27,7 +27,9 @@ from .pair_data import (
 
 ARCHS = ("dual-encoder", "encoder", "encoder-extended")
 ONLINE_BASE_MODEL = "distilbert-base-uncased"
-TEXT = "text"  # key of the pretrained encoder's own tokenizer in `tokenizers`
+TEXT = "text"
+# the base code tokenizer (SmolLM2's, resolved offline by codereps.base_models) reads `src` by default
+DEFAULT_SRC_TOKENIZER = "smollm2"  # key of the pretrained encoder's own tokenizer in `tokenizers`
 
 
 def default_base_model() -> str:
@@ -160,7 +162,7 @@ def required_tokenizers(arch, pair):
 def load_member_tokenizers(arch, pair, tokenizer_paths):
     tokenizers = {}
     for member in required_tokenizers(arch, pair):
-        path = tokenizer_paths.get(member)
+        path = tokenizer_paths.get(member) or (DEFAULT_SRC_TOKENIZER if member == "src" else None)
         if not path:
             raise MissingTokenizerError(
                 f"--arch {arch} --pair {pair} needs --{member}-tokenizer (a tokenizer folder)"

@@ -24,7 +24,11 @@ def pair_config_name(pair: str) -> str:
 
 
 def load_pair_split(dataset: str, pair: str, split: str):
-    """Load one split of `pairs-<pair>` from a dataset folder or Hub repo; bad input raises a typed error."""
+    """One split of `pairs-<pair>` from a dataset folder or Hub repo, with columns `a`, `b`, `label`, ...
+
+    The dataset builder names the member columns after the members (`src`, `ast`,
+    `ast_correct`); they are renamed to `a`, `b`, `b_correct` here. Bad input raises a typed error.
+    """
     from datasets import get_dataset_config_names, load_dataset
 
     config = pair_config_name(pair)
@@ -32,23 +36,56 @@ def load_pair_split(dataset: str, pair: str, split: str):
     if config not in available:
         raise PairConfigError(f"{dataset}: no config {config!r} (configs: {', '.join(available) or 'none'})")
     try:
-        rows = load_dataset(dataset, config, split=split)
+        rows = load_dataset(dataset, config, split=split, cache_dir=_private_cache(dataset, config))
     except ValueError as e:
-        # datasets reports an unknown split as a ValueError naming the split
+        # datasets reports an unknown split, and a split of zero rows, as a ValueError
+        if "corresponds to no data" in str(e):
+            raise EmptySplitError(f"{dataset} [{config}/{split}]: the split is empty") from e
         raise EmptySplitError(f"{dataset} [{config}]: cannot load split {split!r}: {e}") from e
+    member_a, member_b = PAIR_MEMBERS[pair]
+    renames = {member_a: "a", member_b: "b", f"{member_b}_correct": "b_correct"}
+    if "a" not in rows.column_names:
+        rows = rows.rename_columns({k: v for k, v in renames.items() if k in rows.column_names})
     missing = [c for c in PAIR_COLUMNS if c not in rows.column_names]
     if missing:
-        raise PairConfigError(f"{dataset} [{config}/{split}]: missing columns {missing}")
+        raise PairConfigError(
+            f"{dataset} [{config}/{split}]: missing columns {missing} (has {rows.column_names})"
+        )
     if len(rows) == 0:
         raise EmptySplitError(f"{dataset} [{config}/{split}]: the split is empty")
     return rows
 
 
-def load_tokenizer(path: str):
-    """A tokenizer folder (`PreTrainedTokenizerFast` or any `AutoTokenizer` folder)."""
+def _private_cache(dataset: str, config: str):
+    """A cache folder keyed by the local folder's files (path, size, mtime); None (the default) for Hub repos.
+
+    datasets 5.2 keys the cache of a local folder by the folder's name, config and YAML info only, so
+    two different folders named alike with equal split sizes would share (stale) rows.
+    """
+    from pathlib import Path
+
+    from codereps.paths import cache_dir
+
+    folder = Path(dataset)
+    if not folder.is_dir():
+        return None
+    files = sorted((folder / "data" / config).rglob("*"))
+    stamp = [str(folder.resolve())] + [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
+    return str(cache_dir() / "classify-datasets" / key)
+
+
+def load_tokenizer(name_or_path):
+    """A tokenizer folder, or a base-model name `codereps.base_models` resolves (`smollm2`, a Hub id)."""
+    from pathlib import Path
+
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path))
+    if not Path(str(name_or_path)).is_dir():
+        from codereps.base_models import resolve_base_model
+
+        name_or_path = resolve_base_model(str(name_or_path))
+    return AutoTokenizer.from_pretrained(str(name_or_path))
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -93,3 +130,29 @@ def choose_max_length(lengths, cap: int | None = None) -> LengthChoice:
 
 def truncated_share(lengths, max_length: int) -> float:
     return sum(1 for x in lengths if x > max_length) / max(len(lengths), 1)
+
+
+def load_pair_splits(datasets_: list, pair: str, split: str, log=print):
+    """`load_pair_split` over several dataset folders/repos (e.g. one per source), concatenated in order.
+
+    A source without this split (the CodeSearchNet sample has no train split) is skipped with a note;
+    only when no source has rows is it an error.
+    """
+    from datasets import concatenate_datasets
+
+    if len(datasets_) == 1:
+        return load_pair_split(datasets_[0], pair, split)
+    parts, skipped = [], []
+    for dataset in datasets_:
+        try:
+            parts.append(load_pair_split(dataset, pair, split))
+        except EmptySplitError as e:
+            skipped.append(str(e))
+    for reason in skipped:
+        log(f"note: skipped {reason}")
+    if not parts:
+        raise EmptySplitError(f"no rows in split {split!r} of {pair_config_name(pair)} in any of {datasets_}")
+    columns = ["a", "b", "label", "b_correct", "func_name"]
+    return concatenate_datasets(
+        [p.select_columns([c for c in columns if c in p.column_names]) for p in parts]
+    )
