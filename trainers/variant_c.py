@@ -7,7 +7,9 @@ it, gathered in `IRTokens`:
 - `tokenizer`: the extended HF tokenizer (saved next to the merged model),
 - `base_vocab_size` / `vocab_size`: the new ids are `range(base_vocab_size, vocab_size)`,
 - `encode(parts, completion) -> (input_ids, completion_mask)`: the IR span in IR tokens,
-- `init_new_embeddings(model, new_ids)`: fills the new rows after the resize.
+- `init_new_embeddings(model, new_ids)`: fills the new rows after the resize,
+- `render_ir(ir)`: the IR written as its added tokens, so the saved extended
+  tokenizer alone encodes a C prompt to the same ids (what evaluation feeds it).
 """
 
 from collections.abc import Callable
@@ -25,6 +27,9 @@ class IRTokens:
     vocab_size: int
     encode: Callable
     init_new_embeddings: Callable | None = None
+    render_ir: Callable | None = (
+        None  # IR text -> the added tokens written out (prompts for the eval harness)
+    )
 
     @property
     def new_ids(self) -> list[int]:
@@ -45,22 +50,18 @@ def check_extends(base_tokenizer, extended_tokenizer, where: str) -> None:
 
 
 def load_ir_tokens(ir_tokenizer_dir: str, base_tokenizer) -> IRTokens:
-    """Load the tokenizer builder's variant-C extension from `ir_tokenizer_dir`."""
-    try:
-        from tokenizer_builder.extension import load_extension
-    except ImportError as e:
-        raise NotImplementedError(
-            "variant C needs tokenizer_builder.extension.load_extension (the vocabulary extension), "
-            f"which is not in this tree yet: {e}"
-        ) from e
-    extension = load_extension(ir_tokenizer_dir)
+    """The tokenizer builder's variant-C extension in `ir_tokenizer_dir` (or built from a plain IR tokenizer)."""
+    from tokenizer_builder.extension import load_extension
+
+    extension = load_extension(ir_tokenizer_dir, base_tokenizer)
     check_extends(base_tokenizer, extension.tokenizer, ir_tokenizer_dir)
     return IRTokens(
         tokenizer=extension.tokenizer,
-        base_vocab_size=len(base_tokenizer),
-        vocab_size=len(extension.tokenizer),
+        base_vocab_size=extension.base_vocab_size,
+        vocab_size=extension.vocab_size,
         encode=extension.encode,
-        init_new_embeddings=getattr(extension, "init_new_embeddings", None),
+        init_new_embeddings=extension.init_new_embeddings,
+        render_ir=extension.render_ir,
     )
 
 

@@ -1,0 +1,256 @@
+"""`codereps experiment`: the whole study in one command.
+
+    dataset -> IR tokenizer -> train A, B, C -> evaluate (pass@k) -> results JSON -> cards -> Hub repo folders
+
+```bash
+codereps experiment --preset smoke                     # CPU, tiny model, minutes: a plumbing check
+codereps experiment --preset smol --mbpp ../shared/data/mbpp/mbpp.jsonl
+codereps experiment --preset phi1 --mbpp ../shared/data/mbpp/mbpp.jsonl   # one GPU, QLoRA
+codereps experiment --preset smol --max-steps 3 --limit 16               # a few steps of the real recipe
+```
+
+Run layout (each folder is laid out as the Hub repo it becomes):
+`<run>/dataset/`, `<run>/tokenizers/`, `<run>/base-model/` (smoke only),
+`<run>/models/<name>/{adapter,merged,checkpoint-*}/`, `<run>/results/<name>.json`.
+Every step is skipped when its output is complete; `--force` redoes them.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codereps.paths import shared_data_dir
+
+DEFAULT_OUTPUT = Path("build/experiments")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    recipe: str  # configs/<recipe>.yaml: the `codereps train` recipe
+    base_model: str  # "tiny" = built from config in the run folder
+    model_prefix: str
+    task: str  # evaluation task
+    train_config: str  # dataset config trained on
+    eval_split: str
+    tokenizer_config: str = "mbpp"  # dataset config the IR tokenizer is trained on (needs a train split)
+    ir_vocab_size: int = 1000
+    n_samples: int = 1
+    temperature: float = 0.0
+    max_new_tokens: int = 256
+    eval_limit: int | None = None
+    note: str = ""
+    sources: tuple = field(default=("mbpp",))
+
+
+PRESETS = {
+    "smoke": Preset(
+        name="smoke",
+        recipe="smoke",
+        base_model="tiny",
+        model_prefix="codereps-tiny",
+        task="humaneval",
+        train_config="humaneval",
+        eval_split="test[132:]",
+        ir_vocab_size=300,
+        max_new_tokens=48,
+        eval_limit=8,
+        sources=("humaneval", "mbpp"),
+        note="PLUMBING CHECK: a tiny random model trained for seconds; the pass@1 figures mean nothing.",
+    ),
+    "smol": Preset(
+        name="smol",
+        recipe="smol",
+        base_model="smollm2",
+        model_prefix="codereps-smollm2",
+        task="mbpp",
+        train_config="mbpp",
+        eval_split="test",
+        max_new_tokens=256,
+    ),
+    "phi1": Preset(
+        name="phi1",
+        recipe="phi1",
+        base_model="microsoft/phi-1",
+        model_prefix="codereps-phi-1",
+        task="mbpp",
+        train_config="mbpp",
+        eval_split="test",
+        n_samples=15,
+        temperature=0.1,
+        max_new_tokens=512,
+    ),
+}
+
+
+class ExperimentError(RuntimeError):
+    """A step that cannot run (missing input, missing component), named with its reason."""
+
+
+def _say(message: str) -> None:
+    print(f"[experiment] {message}", flush=True)
+
+
+def _complete(*paths: Path) -> bool:
+    return all(p.exists() for p in paths)
+
+
+def step_dataset(preset: Preset, run: Path, mbpp: Path | None, force: bool) -> Path:
+    from codereps.cli import main as codereps_main
+
+    dataset = run / "dataset"
+    for source in preset.sources:
+        if _complete(dataset / "data" / source) and not force:
+            _say(f"dataset {source}: complete, skipped")
+            continue
+        argv = ["dataset", "build", "--source", source, "--output", str(dataset), "--overwrite"]
+        if source == "mbpp":
+            mbpp = mbpp or shared_data_dir() / "mbpp" / "mbpp.jsonl"
+            if not mbpp.exists():
+                raise ExperimentError(f"MBPP not found at {mbpp}: pass --mbpp PATH")
+            argv += ["--input", str(mbpp)]
+        if codereps_main(argv) != 0:
+            raise ExperimentError(f"dataset build for {source} failed (see above)")
+    return dataset
+
+
+def step_base_model(preset: Preset, run: Path) -> str:
+    if preset.base_model != "tiny":
+        return preset.base_model
+    from trainers.tiny_model import build_tiny_model
+
+    return str(build_tiny_model(run / "base-model", "llama"))
+
+
+def step_tokenizer(preset: Preset, run: Path, dataset: Path, base_model: str, ir: str, force: bool) -> Path:
+    from codereps.cli import main as codereps_main
+
+    out = run / "tokenizers"
+    folder = out / f"codereps-{ir}-tokenizer"
+    if _complete(folder / "tokenizer.json") and not force:
+        _say(f"IR tokenizer {ir}: complete, skipped")
+        return folder
+    argv = ["tokenizer", "train", "--dataset", str(dataset), "--config", preset.tokenizer_config]
+    argv += ["--field", ir, "--vocab-size", str(preset.ir_vocab_size), "--output", str(out), "--overwrite"]
+    argv += ["--base-tokenizer", base_model]
+    if codereps_main(argv) != 0:
+        raise ExperimentError("IR tokenizer training failed (see above)")
+    return folder
+
+
+def step_extend(run: Path, ir_tokenizer: Path, base_model: str, ir: str, force: bool) -> Path:
+    """Variant C's vocabulary: the base tokenizer + the IR tokens (tokenizer_builder.extension)."""
+    from codereps.cli import main as codereps_main
+
+    folder = run / "tokenizers" / f"{ir}-extended"
+    if _complete(folder / "codereps_extension.json") and not force:
+        _say(f"extended tokenizer {ir}: complete, skipped")
+        return folder
+    argv = ["tokenizer", "extend", "--ir-tokenizer", str(ir_tokenizer), "--base-tokenizer", base_model]
+    if codereps_main(argv + ["--output", str(folder), "--overwrite"]) != 0:
+        raise ExperimentError("vocabulary extension failed (see above)")
+    return folder
+
+
+def step_train(preset, run, dataset, base_model, variant, ir, ir_tokenizer, overrides, force) -> Path:
+    from trainers.run import train_variant
+    from trainers.sft import parse
+
+    model_dir = run / "models" / f"{preset.model_prefix}-{variant}"
+    if _complete(model_dir / "merged" / "config.json", model_dir / "training_log.json") and not force:
+        _say(f"train {variant}: complete, skipped")
+        return model_dir
+    recipe = Path(__file__).resolve().parent.parent / "configs" / f"{preset.recipe}.yaml"
+    argv = ["--config", str(recipe), "--model_name_or_path", base_model, "--dataset_name", str(dataset)]
+    argv += ["--variant", variant, "--ir", ir, "--output_dir", str(model_dir)]
+    if variant == "C":
+        argv += ["--ir_tokenizer", str(ir_tokenizer)]
+    has_checkpoint = any(model_dir.glob("checkpoint-*")) and not force
+    if has_checkpoint:
+        argv += ["--resume"]  # a killed run picks up where it stopped
+    train_variant(*parse(argv + overrides, prog="codereps train"))
+    return model_dir
+
+
+def run_experiment(args) -> int:
+    preset = PRESETS[args.preset]
+    run = Path(args.output or DEFAULT_OUTPUT / preset.name)
+    run.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if preset.note:
+        _say(preset.note)
+    overrides = []
+    if args.max_steps is not None:
+        overrides += ["--max_steps", str(args.max_steps)]
+    if args.limit is not None:
+        overrides += ["--limit", str(args.limit)]
+
+    dataset = step_dataset(preset, run, Path(args.mbpp) if args.mbpp else None, args.force)
+    base_model = step_base_model(preset, run)
+    ir_tokenizer = step_tokenizer(preset, run, dataset, base_model, args.ir, args.force)
+    if "C" in args.variants:
+        ir_tokenizer = step_extend(run, ir_tokenizer, base_model, args.ir, args.force)
+    outcomes = {}
+    for variant in args.variants:
+        try:
+            model_dir = step_train(
+                preset, run, dataset, base_model, variant, args.ir, ir_tokenizer, overrides, args.force
+            )
+            outcomes[variant] = {"model_dir": str(model_dir)}
+        except NotImplementedError as e:
+            _say(f"train {variant}: NOT RUN: {e}")
+            outcomes[variant] = {"missing": str(e)}
+    for variant, outcome in outcomes.items():
+        if "model_dir" in outcome:
+            outcome.update(step_evaluate(preset, run, Path(outcome["model_dir"]), variant, args, dataset))
+    print_table(preset, outcomes)
+    _say(f"done in {time.perf_counter() - started:.0f} s; run folder {run}")
+    return 0 if all("missing" not in o for o in outcomes.values()) else 1
+
+
+def step_evaluate(preset, run, model_dir: Path, variant: str, args, dataset: Path) -> dict:
+    """pass@k with the eval harness (eval_space), then the results JSON the leaderboard reads."""
+    log = json.loads((model_dir / "training_log.json").read_text())
+    results = run / "results" / f"{model_dir.name}.json"
+    if results.exists() and not args.force:
+        _say(f"evaluate {variant}: complete, skipped")
+        return json.loads(results.read_text())
+    try:
+        from eval_space.harness import evaluate_model  # noqa: F401
+    except ImportError as e:
+        _say(
+            f"evaluate {variant}: NOT RUN: the eval harness (eval_space.harness) is not in this tree yet ({e})"
+        )
+        return {"train_tokens_per_s": log["train_tokens_per_s"], "missing_eval": str(e)}
+    raise ExperimentError("eval_space.harness landed: wire its API into step_evaluate")
+
+
+def print_table(preset: Preset, outcomes: dict) -> None:
+    print()
+    if preset.note:
+        print(preset.note)
+    print(f"{'variant':<8} {'pass@1':>8} {'IR tokens/prompt':>17} {'train tok/s':>12}  note")
+    for variant, o in outcomes.items():
+        p1 = o.get("pass@1")
+        irt = o.get("ir_tokens_per_prompt")
+        tps = o.get("train_tokens_per_s")
+        note = o.get("missing") or o.get("missing_eval") or ""
+        print(
+            f"{variant:<8} {p1 if p1 is not None else 'n/a':>8} {irt if irt is not None else 'n/a':>17} "
+            f"{f'{tps:.0f}' if tps else 'n/a':>12}  {note[:80]}"
+        )
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("experiment", help="run the A/B/C study end to end (dataset -> pass@k)")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
+    parser.add_argument("--output", help="run folder (default: build/experiments/<preset>)")
+    parser.add_argument("--mbpp", help="MBPP jsonl (default: ../shared/data/mbpp/mbpp.jsonl)")
+    parser.add_argument("--ir", choices=["cfg", "ast"], default="cfg", help="IR in the prompts of B and C")
+    parser.add_argument("--variants", nargs="+", choices=["A", "B", "C"], default=["A", "B", "C"])
+    parser.add_argument("--max-steps", type=int, help="override the recipe's training steps (quick runs)")
+    parser.add_argument("--limit", type=int, help="train on the first N rows only (quick runs)")
+    parser.add_argument("--force", action="store_true", help="redo steps whose outputs are complete")
+    parser.set_defaults(func=run_experiment)
+    return parser
