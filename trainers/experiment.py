@@ -201,12 +201,44 @@ def run_experiment(args) -> int:
         except NotImplementedError as e:
             _say(f"train {variant}: NOT RUN: {e}")
             outcomes[variant] = {"missing": str(e)}
+    ir_tokens = ir_tokens_per_prompt(preset, dataset, base_model, ir_tokenizer, args.ir)
     for variant, outcome in outcomes.items():
+        outcome["ir_tokens_per_prompt"] = ir_tokens.get(variant)
         if "model_dir" in outcome:
             outcome.update(step_evaluate(preset, run, Path(outcome["model_dir"]), variant, args, dataset))
+            write_model_card(Path(outcome["model_dir"]), outcome)
     print_table(preset, outcomes)
     _say(f"done in {time.perf_counter() - started:.0f} s; run folder {run}")
     return 0 if all("missing" not in o for o in outcomes.values()) else 1
+
+
+def ir_tokens_per_prompt(preset, dataset: Path, base_model: str, ir_tokenizer: Path, ir: str) -> dict:
+    """Mean prompt tokens spent on the IR over the evaluation problems: 0 for A, base tokens for B, IR tokens for C."""
+    from tokenizer_builder.extension import load_extension
+    from trainers.base_model import load_tokenizer, resolve_model_path
+    from trainers.data import load_split
+
+    rows = [r for r in load_split(str(dataset), preset.task, preset.eval_split) if r.get(ir)]
+    if not rows:
+        return {}
+    base = load_tokenizer(resolve_model_path(base_model))
+    counts = {"A": 0.0}
+    counts["B"] = sum(len(base(r[ir], add_special_tokens=False)["input_ids"]) for r in rows) / len(rows)
+    if (ir_tokenizer / "codereps_extension.json").exists():
+        extension = load_extension(ir_tokenizer)
+        counts["C"] = sum(len(extension.encode_ir(r[ir])) for r in rows) / len(rows)
+    return {k: round(v, 1) for k, v in counts.items()}
+
+
+def write_model_card(model_dir: Path, outcome: dict) -> None:
+    from model_cards.model_card import model_card
+
+    log = json.loads((model_dir / "training_log.json").read_text())
+    results = outcome if "pass@1" in outcome else None
+    card = model_card(log, results)
+    for folder in (model_dir / "merged", model_dir / "adapter"):
+        if folder.is_dir():
+            card.save(folder / "README.md")
 
 
 def step_evaluate(preset, run, model_dir: Path, variant: str, args, dataset: Path) -> dict:

@@ -102,6 +102,12 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
         )
         for name in ("training_log.json", "loss.png"):
             shutil.copy(model_dir / name, merged_dir / name)
+    from model_cards.model_card import model_card
+
+    card = model_card(log)  # `codereps experiment` re-renders it with the evaluation results
+    for folder in (adapter_dir, model_dir / "merged"):
+        if folder.is_dir():
+            card.save(folder / "README.md")
     print(f"[train {variant}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")
     return log
 

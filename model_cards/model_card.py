@@ -1,0 +1,73 @@
+"""Model card of a fine-tuned variant A/B/C (`codereps train` / `codereps experiment`).
+
+YAML front matter from `huggingface_hub.ModelCardData`: base model, dataset, tags, and a
+`model-index` with pass@k once the evaluation results exist.
+"""
+
+from pathlib import Path
+
+from codereps.paths import DEFAULT_NAMESPACE
+
+VARIANT_DESCRIPTIONS = {
+    "A": "fine-tuned on prompt -> solution (the baseline)",
+    "B": "fine-tuned on (prompt, IR of the solution) -> solution, the IR written as text under the base tokenizer",
+    "C": "fine-tuned like B, with the IR written in new IR tokens added to the vocabulary and new embeddings trained",
+}
+# Offline stand-ins are folders on disk; the card names the Hub repo they stand for.
+KNOWN_BASE_MODELS = {"smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+
+
+def base_model_repo_id(base_model: str) -> str | None:
+    if base_model in KNOWN_BASE_MODELS:
+        return KNOWN_BASE_MODELS[base_model]
+    return None if Path(str(base_model)).exists() else str(base_model)
+
+
+def model_card(log: dict, results: dict | None = None, namespace: str = DEFAULT_NAMESPACE):
+    """A `ModelCard` from a training log (`training_log.json`) and, when evaluated, its results JSON."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    from .render import render_card
+
+    repo_id = f"{namespace}/{log['model']}"
+    dataset_repo_id = f"{namespace}/codereps"
+    eval_results = None
+    if results is not None:
+        eval_results = [
+            EvalResult(
+                task_type="text-generation",
+                task_name="program synthesis",
+                dataset_type=dataset_repo_id,
+                dataset_name=f"codereps {results['task']}",
+                dataset_config=results["task"],
+                dataset_split="test",
+                metric_type="code_eval",
+                metric_name=metric,
+                metric_value=results[metric],
+                verified=False,
+            )
+            for metric in ("pass@1", "pass@10")
+            if results.get(metric) is not None
+        ]
+    base = base_model_repo_id(log["base_model"])
+    card_data = ModelCardData(
+        model_name=log["model"],
+        license="apache-2.0",
+        library_name="transformers",
+        pipeline_tag="text-generation",
+        tags=["codereps", "code", "peft", "lora", f"variant-{log['variant']}"]
+        + ([log["ir"]] if log["ir"] else []),
+        datasets=[dataset_repo_id],
+        base_model=base,
+        eval_results=eval_results,
+    )
+    return render_card(
+        "model_card.md.j2",
+        card_data,
+        ModelCard,
+        repo_id=repo_id,
+        log=log,
+        base_model=base or log["base_model"],
+        variant_description=VARIANT_DESCRIPTIONS[log["variant"]],
+        results=results,
+    )
