@@ -12,6 +12,7 @@ import ast
 import hashlib
 import io
 import os
+import re
 import tokenize
 import warnings
 from pathlib import Path
@@ -24,7 +25,8 @@ from .base import Skip, Source, SourceRow, order_key
 
 # Percent of files per split (by path hash): the usual 80/10/10.
 SPLIT_PERCENTS = (("train", 80), ("validation", 10), ("test", 10))
-SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".venv", "node_modules"}
+# Not the project: VCS data, caches, and installed third-party packages.
+SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".venv", "node_modules", "site-packages"}
 
 
 def split_of_path(relpath: str) -> str:
@@ -53,6 +55,27 @@ def decode_python(data: bytes) -> str:
     return data.decode(encoding)
 
 
+# Lines as `ast` counts them (ends kept; only \r\n, \r and \n end a line, not \f or \v).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def source_segment(lines: list, node) -> str | None:
+    """`ast.get_source_segment(source, node)` from lines split once.
+
+    The stdlib function re-splits the whole file, character by character, for every node: on a module
+    with hundreds of functions that was 90% of the build time (62 of 68 s on 20 stdlib files).
+    Column offsets are UTF-8 byte offsets, as in `ast`.
+    """
+    if getattr(node, "end_lineno", None) is None or getattr(node, "end_col_offset", None) is None:
+        return None
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset : node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    tail = lines[last].encode()[: node.end_col_offset].decode()
+    return "".join([head, *lines[first + 1 : last], tail])
+
+
 def every_function_source(file_src: str) -> list:
     """Every function of a file, nested ones included, in source order, with Python-style qualnames.
 
@@ -61,13 +84,14 @@ def every_function_source(file_src: str) -> list:
     "every function" should too. The walk is iterative, so deeply nested files do not recurse.
     """
     tree = parse_source(file_src)
+    lines = _LINE.findall(file_src)
     found = []
     stack = [(child, "") for child in reversed(tree.body)]
     while stack:
         node, prefix = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qualname = prefix + node.name
-            segment = ast.get_source_segment(file_src, node)
+            segment = source_segment(lines, node)
             if segment is not None:
                 found.append(FunctionSource(qualname, node.lineno, segment))
             inner = qualname + ".<locals>."
