@@ -37,6 +37,9 @@ METRIC_SPACE_DIR = REPO_ROOT / "eval_space" / "pass_at_k"
 LEADERBOARD_SPACE_DIR = REPO_ROOT / "eval_space" / "leaderboard"
 # The Space runs without the codereps package: only these files of eval_space/leaderboard/ go up.
 LEADERBOARD_SPACE_FILES = ("app.py", "leaderboard_data.py", "requirements.txt")
+EXTENDED_SUFFIX = "-extended"  # tokenizers/<ir>-extended: variant C's vocabulary, part of the C model
+# Top-level entries of a run folder that become repos; anything else is listed as not published.
+RUN_ENTRIES = {"dataset", "tokenizers", "models", "results", "tokenizer_report"}
 # A token-like string must never reach a card or a log (`hf_` + 30+ characters).
 _TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{30,}")
 
@@ -146,6 +149,10 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
             Artifact("dataset", "dataset", f"{namespace}/{DATASET_NAME}", dataset_dir, dataset_dir)
         )
     for folder in sorted(p for p in (run_dir / "tokenizers").glob("*") if p.is_dir()):
+        if folder.name.endswith(EXTENDED_SUFFIX):
+            continue  # variant C's base+IR vocabulary: it ships inside the C model repo
+        if not (folder / "README.md").exists():
+            raise HubPublishError(f"tokenizer folder {folder} has no card (README.md)")
         repo_id = f"{namespace}/{tokenizer_repo_name(folder.name)}"
         if any(a.repo_id == repo_id for a in artifacts):
             raise HubPublishError(
@@ -182,6 +189,18 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
     for artifact in artifacts:
         _check_no_token(artifact)
     return artifacts
+
+
+def unpublished_entries(run_dir: Path) -> list:
+    """What the run folder holds that no repo takes (e.g. the smoke run's base-model/, variant C's vocabulary)."""
+    entries = [
+        p.name + ("/" if p.is_dir() else "") for p in sorted(run_dir.iterdir()) if p.name not in RUN_ENTRIES
+    ]
+    entries += [
+        f"tokenizers/{p.name}/ (in the C model repo)"
+        for p in sorted(run_dir.glob(f"tokenizers/*{EXTENDED_SUFFIX}"))
+    ]
+    return entries
 
 
 def _check_no_token(artifact: Artifact) -> None:
@@ -296,6 +315,8 @@ def publish_run(
         print(f"publish: {len(artifacts)} repos from {run_dir} to {target}{' (dry run)' if dry_run else ''}")
         for artifact in artifacts:
             print(f"  {_describe(artifact)}")
+        for entry in unpublished_entries(run_dir):
+            print(f"  not published: {entry}")
         if dry_run:
             return {a.repo_id: "dry run" for a in artifacts}
         if local_hub is None and api is None:

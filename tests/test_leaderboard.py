@@ -28,7 +28,14 @@ def test_results_folder_is_read_into_tables(tmp_path):
         {"model": "mrochk/codereps-pair-src-cfg", "pair": "src-cfg", "accuracy": 0.875, "f1": 0.86}
     ]
     # the run layout keeps the tokenizer report beside results/
-    assert [r["tokenizer"] for r in data.tokenizer_tables["compression.json"]] == ["base", "cfg-512"]
+    rows = data.tokenizer_tables["compression.json"]
+    assert [(r["field"], r["tokenizer"], r["ratio vs base"]) for r in rows] == [
+        ("ast", "base", 1.0),
+        ("ast", "IR BPE 512", 8.0),
+        ("cfg", "base", 1.0),
+        ("cfg", "IR BPE 512", 5.0),
+    ]
+    assert rows[1]["mean"] == 50.0 and rows[1]["fits 128"] == 0.9
     assert len(data.problems) == 2
     assert data.problems[0].startswith("broken.json: unreadable JSON")
     assert data.problems[1] == "notes.json: neither LM results (pass@1) nor classifier results (accuracy)"

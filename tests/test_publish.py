@@ -243,3 +243,22 @@ def test_published_run_is_used_by_name_through_olah(run_folder, tmp_path):
         "pass@1": 0.35,
         "metric": [0.5, 1.0],
     }
+
+
+def test_run_entries_no_repo_takes_are_listed(tmp_path, capsys):
+    run = make_run_folder(tmp_path)
+    (run / "base-model").mkdir()
+    (run / "tokenizers" / "cfg-extended").mkdir()
+    (run / "tokenizers" / "cfg-extended" / "tokenizer.json").write_text("{}")
+    assert _publish("--from", run, "--namespace", "ns", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "not published: base-model/" in out
+    assert "not published: tokenizers/cfg-extended/ (in the C model repo)" in out
+    assert "codereps-cfg-extended" not in out.replace("tokenizers/cfg-extended", "")
+
+
+def test_tokenizer_without_card_is_refused(tmp_path, capsys):
+    run = make_run_folder(tmp_path)
+    (run / "tokenizers" / "cfg-512" / "README.md").unlink()
+    assert _publish("--from", run, "--namespace", "ns", "--dry-run") == 1
+    assert "tokenizers/cfg-512 has no card (README.md)" in capsys.readouterr().err

@@ -68,8 +68,27 @@ def _scalar(value):
     return value if value is None or isinstance(value, (str, int, float, bool)) else json.dumps(value)
 
 
+def _compression_rows(report: dict) -> list:
+    """`codereps tokenizer report`'s compression.json: one row per IR field and tokenizer (base, IR BPE <size>)."""
+    rows = []
+    for field_name, entry in report["fields"].items():
+        tokenizers = [("base", entry["base"])] + [
+            (f"IR BPE {size}", s) for size, s in entry.get("ir", {}).items()
+        ]
+        for name, stats in tokenizers:
+            row = {"field": field_name, "tokenizer": name}
+            row.update({key: stats.get(key) for key in ("mean", "p50", "p95", "max")})
+            row["ratio vs base"] = stats.get("ratio", 1.0 if name == "base" else None)
+            row.update({f"fits {budget}": share for budget, share in stats.get("fits", {}).items()})
+            rows.append(row)
+    return rows
+
+
 def _flat_rows(payload) -> list | None:
-    """Rows of a report JSON: a list of dicts, a dict of dicts (key -> row), or a dict holding `rows`."""
+    """Rows of a report JSON: a compression report, a list of dicts, a dict of dicts (key -> row), or `rows`."""
+    if isinstance(payload, dict) and isinstance(payload.get("fields"), dict):
+        if all(isinstance(e, dict) and "base" in e for e in payload["fields"].values()):
+            return _compression_rows(payload)
     if isinstance(payload, dict) and isinstance(payload.get("rows"), list):
         payload = payload["rows"]
     if isinstance(payload, list) and payload and all(isinstance(r, dict) for r in payload):
