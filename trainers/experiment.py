@@ -255,7 +255,9 @@ def step_evaluate(preset, run, model_dir: Path, variant: str, args, dataset: Pat
             f"evaluate {variant}: NOT RUN: the eval harness (eval_space.harness) is not in this tree yet ({e})"
         )
         return {"train_tokens_per_s": log["train_tokens_per_s"], "missing_eval": str(e)}
-    raise ExperimentError("eval_space.harness landed: wire its API into step_evaluate")
+    # The harness's API landed after this step was written: say so rather than guess its signature.
+    _say(f"evaluate {variant}: NOT RUN: eval_space.harness is present but not wired into the experiment yet")
+    return {"train_tokens_per_s": log["train_tokens_per_s"], "missing_eval": "harness not wired"}
 
 
 def print_table(preset: Preset, outcomes: dict) -> None:
