@@ -52,3 +52,28 @@ def golden_dataset_rows(golden: list[dict], limit: int | None = None) -> dict[st
     for row in rows:
         splits[path_split(row["path"])].append({key: row[key] for key in ("src", "ast", "cfg", "func_name")})
     return splits
+
+
+def train_base_tokenizer(folder: Path, texts: list[str], vocab_size: int = 600) -> Path:
+    """A small GPT-2-style byte-level BPE over Python source, standing in for the base LM tokenizer.
+
+    The real base (SmolLM2's 49k vocabulary) is exercised by the slow tests; this one keeps unit tests fast.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", bos_token="<|endoftext|>"
+    )
+    fast.save_pretrained(folder)
+    return Path(folder)

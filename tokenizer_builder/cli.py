@@ -2,11 +2,13 @@
 
 codereps tokenizer train --dataset DIR_OR_REPO --field ast cfg --vocab-size 500 1000 2000 5000 --output out/tokenizers
 codereps tokenizer report --dataset DIR_OR_REPO --tokenizers out/tokenizers --output out/tokenizer-report
+codereps tokenizer extend --ir-tokenizer out/tokenizers/codereps-cfg-tokenizer --base-tokenizer smollm2 --output out/smollm2-cfg
 
 `train` reads the train splits only and checks every held-out (validation + test)
 row round-trips; `report` measures tokens per row on the held-out rows under the
 base LM tokenizer (`--base-tokenizer`: a Hub id, a folder, or `smollm2`, the
 offline stand-in) and under each IR tokenizer, and writes JSON, Markdown and PNG plots.
+`extend` writes variant C's tokenizer: the base one plus every IR token, `<field|TOKEN>`.
 """
 
 import argparse
@@ -26,7 +28,7 @@ def add_parser(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="tokenizer_command", required=True, metavar="{train,report}")
+    commands = parser.add_subparsers(dest="tokenizer_command", required=True, metavar="{train,report,extend}")
 
     train = commands.add_parser("train", help="train one tokenizer repo folder per field, every vocab size")
     _dataset_arguments(train)
@@ -56,6 +58,15 @@ def add_parser(subparsers) -> None:
     )
     report.add_argument("--budgets", nargs="+", type=int, default=[128, 256, 512], help="context budgets")
     report.set_defaults(func=run_report)
+
+    extend = commands.add_parser("extend", help="variant C: the base tokenizer plus every IR token")
+    extend.add_argument(
+        "--ir-tokenizer", required=True, type=Path, help="IR tokenizer folder (repo or vocab-N)"
+    )
+    extend.add_argument("--base-tokenizer", help="Hub id, folder or `smollm2` (default as for train)")
+    extend.add_argument("--output", required=True, type=Path, help="folder for the extended tokenizer")
+    extend.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    extend.set_defaults(func=run_extend)
 
 
 def _dataset_arguments(parser) -> None:
@@ -122,4 +133,37 @@ def run_report(args) -> int:
     print(compression_table(report))
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def run_extend(args) -> int:
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from codereps.base_models import BaseModelError, load_base_tokenizer
+
+    from .errors import TokenizerBuildError
+    from .extension import build_extension
+
+    try:
+        if args.output.exists() and not args.overwrite:
+            raise TokenizerBuildError(f"output folder {args.output} exists: pass --overwrite to replace it")
+        if not args.ir_tokenizer.is_dir():
+            raise TokenizerBuildError(f"IR tokenizer folder {args.ir_tokenizer} does not exist")
+        extension = build_extension(
+            load_base_tokenizer(_base_tokenizer(args)), AutoTokenizer.from_pretrained(args.ir_tokenizer)
+        )
+    except (TokenizerBuildError, BaseModelError, OSError) as e:
+        print(f"codereps tokenizer extend: error: {e}", file=sys.stderr)
+        return 2
+    if args.output.exists():
+        shutil.rmtree(args.output)
+    extension.save_pretrained(args.output)
+    print(
+        f"codereps tokenizer extend: {extension.vocab_size - extension.base_vocab_size} {extension.field} tokens "
+        f"added at ids {extension.base_vocab_size}..{extension.vocab_size - 1}",
+        file=sys.stderr,
+    )
+    print(args.output)
     return 0
