@@ -31,8 +31,10 @@ def build_source_config(
     overwrite: bool = False,
     repo_id: str = "mrochk/codereps",
     command: str = "",
+    part: tuple = (0, 1),
     log=print,
 ) -> dict:
+    """Build `source`'s config into `output`; `part=(k, m)` builds machine k's share of m (see `merge.py`)."""
     from datasets import Dataset
 
     output = Path(output)
@@ -40,10 +42,11 @@ def build_source_config(
     writer.check_can_write(output, [config], overwrite)
     staged = writer.staging_dir(output, config)
     try:
-        shards = source.shards(num_proc)
-        processes = min(num_proc, len(shards))
+        shards = source.shards(num_proc, part)
+        processes = max(1, min(num_proc, len(shards)))
+        share = f", part {part[0]}/{part[1]}" if part[1] > 1 else ""
         log(
-            f"codereps dataset: building {config} from {source.input_description()} ({processes} process(es))"
+            f"codereps dataset: building {config} from {source.input_description()}{share} ({processes} process(es))"
         )
         started = time.perf_counter()
         ds = Dataset.from_generator(
@@ -98,6 +101,7 @@ def build_source_config(
             "ir_failures_kept": counts.ir_failures_kept,
             "ir_failure_examples": counts.ir_failure_examples,
             "num_proc": processes,
+            "part": f"{part[0]}/{part[1]}",
             "seconds": round(seconds, 3),
             "items_per_s": round(len(ds) / seconds, 1) if seconds > 0 else None,
             "command": command,

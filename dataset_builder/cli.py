@@ -9,6 +9,11 @@
     codereps dataset pairs --output build/ds --from codesearchnet --seed 1 --overwrite
     codereps dataset push --output build/ds --repo mrochk/codereps
 
+    # several machines: machine K of M builds its share, then one machine merges
+    codereps dataset build --source codesearchnet --input csn/ --output part-K --part K/M --num-proc 16
+    codereps dataset merge --output build/ds part-0 part-1 ...
+    codereps dataset pairs --output build/ds --from codesearchnet
+
 Each build adds its configs to the folder (and re-renders README.md); an
 existing config is replaced only with --overwrite.
 """
@@ -51,6 +56,14 @@ def add_parser(subparsers) -> None:
     )
     build.add_argument("--num-proc", type=int, default=1, help="processes producing rows (default: 1)")
     build.add_argument("--seed", type=int, default=0, help="seed of the pair construction (default: 0)")
+    build.add_argument(
+        "--part",
+        type=_part,
+        default=(0, 1),
+        metavar="K/M",
+        help="build only machine K's share of the input split over M machines (0 <= K < M); merge the parts "
+        "with `codereps dataset merge`",
+    )
     _add_common(build)
     build.set_defaults(func=run_build)
 
@@ -61,6 +74,17 @@ def add_parser(subparsers) -> None:
     pairs.add_argument("--seed", type=int, default=0, help="seed of the pair construction (default: 0)")
     _add_common(pairs)
     pairs.set_defaults(func=run_pairs)
+
+    merge = sub.add_parser("merge", help="merge folders built with --part K/M on several machines")
+    merge.add_argument("--output", required=True, help="merged dataset repo folder")
+    merge.add_argument("parts", nargs="+", help="the part folders, in input order")
+    merge.add_argument(
+        "--overwrite", action="store_true", help="replace configs that already exist in --output"
+    )
+    merge.add_argument(
+        "--repo-id", default=DEFAULT_REPO_ID, help=f"repo id named in the card (default: {DEFAULT_REPO_ID})"
+    )
+    merge.set_defaults(func=run_merge)
 
     push = sub.add_parser("push", help="upload a built folder to the Hub (needs a token and network)")
     push.add_argument("--output", required=True, help="dataset repo folder")
@@ -78,6 +102,16 @@ def _add_common(p) -> None:
     p.add_argument(
         "--push", metavar="REPO", help="after building, upload the folder to this Hub dataset repo"
     )
+
+
+def _part(text: str) -> tuple:
+    try:
+        k, m = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--part must look like K/M (e.g. 0/4), got {text!r}") from None
+    if not 0 <= k < m:
+        raise argparse.ArgumentTypeError(f"--part {text}: need 0 <= K < M")
+    return k, m
 
 
 def _command_line() -> str:
@@ -116,6 +150,7 @@ def run_build(args) -> int:
             overwrite=args.overwrite,
             repo_id=args.repo_id,
             command=command,
+            part=args.part,
         )
         for pair_config in pair_configs:
             build_pair_config(
@@ -157,6 +192,19 @@ def run_pairs(args) -> int:
     return push_folder(args.output, args.push) if args.push else 0
 
 
+def run_merge(args) -> int:
+    from dataset_builder.merge import MergeError, merge_folders
+    from dataset_builder.writer import OutputExistsError
+
+    try:
+        merge_folders(args.output, args.parts, overwrite=args.overwrite, repo_id=args.repo_id)
+    except (MergeError, OutputExistsError) as e:
+        print(f"codereps dataset: {e}", file=sys.stderr)
+        return 1
+    print(f"codereps dataset: merged {len(args.parts)} parts into {args.output}")
+    return 0
+
+
 def run_push(args) -> int:
     return push_folder(args.output, args.repo)
 
@@ -187,4 +235,6 @@ def _reconstructed_build_command(args) -> str:
         parts += ["--configs", *args.configs]
     if args.num_proc != 1:
         parts += ["--num-proc", str(args.num_proc)]
+    if args.part != (0, 1):
+        parts += ["--part", f"{args.part[0]}/{args.part[1]}"]
     return shlex.join(parts)

@@ -52,8 +52,11 @@ class Source:
         """`datasets.Features` of the upstream columns kept in every row."""
         raise NotImplementedError
 
-    def shards(self, num_proc: int) -> list:
-        """Picklable work units; `datasets` hands contiguous runs of them to each process."""
+    def shards(self, num_proc: int, part: tuple = (0, 1)) -> list:
+        """Picklable work units; `datasets` hands contiguous runs of them to each process.
+
+        `part=(k, m)`: only machine k's share of an input split over m machines (`--part k/m`).
+        """
         raise NotImplementedError
 
     def read_shard(self, shard):

@@ -48,8 +48,8 @@ class CodeSearchNetSource(Source):
         columns.update({"sha": Value("string"), "url": Value("string"), "partition": Value("string")})
         return Features(columns)
 
-    def shards(self, num_proc):
-        return jsonl_shards(self.files, num_proc)
+    def shards(self, num_proc, part=(0, 1)):
+        return jsonl_shards(self.files, num_proc, part)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):

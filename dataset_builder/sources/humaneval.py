@@ -43,8 +43,8 @@ class HumanEvalSource(Source):
 
         return Features({name: Value("string") for name in FIELDS})
 
-    def shards(self, num_proc):
-        return jsonl_shards([self.path], num_proc)
+    def shards(self, num_proc, part=(0, 1)):
+        return jsonl_shards([self.path], num_proc, part)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):

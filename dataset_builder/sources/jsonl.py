@@ -1,12 +1,13 @@
 """Robust JSON-lines reading shared by the CodeSearchNet, MBPP and HumanEval sources.
 
-A shard is `(path, file_index, shard_index, n_shards)`: the shard reads the whole
-file but parses only lines with `(line - 1) % n_shards == shard_index`, so a
-single big `.jsonl.gz` spreads over N processes (decompressing is ~100x cheaper
-than serializing) and every line is handled by exactly one shard.
+A shard is `(path, file_index, residue, modulus)`: the shard reads the whole
+file but parses only lines with `(line - 1) % modulus == residue`, so a single
+big `.jsonl.gz` spreads over N processes (decompressing is ~100x cheaper than
+serializing) and every line is handled by exactly one shard. Machine K of M
+(`--part K/M`) takes residues K, K + M, K + 2M, ... of modulus M * N.
 
 Bad lines become `Skip`s; a truncated or corrupt gzip stream ends the file with
-one `truncated_input` skip (reported by shard 0 only, so it is counted once),
+one `truncated_input` skip (reported by the shard of residue 0 only, so it is counted once),
 and every line read before the damage is kept.
 """
 
@@ -18,21 +19,25 @@ from pathlib import Path
 from .base import Skip, order_key
 
 
-def jsonl_shards(paths: list, num_proc: int) -> list:
+def jsonl_shards(paths: list, num_proc: int, part: tuple = (0, 1)) -> list:
+    machine, machines = part
     n_shards = max(1, num_proc)
-    return [(str(p), i, k, n_shards) for i, p in enumerate(paths) for k in range(n_shards)]
+    modulus = machines * n_shards
+    return [
+        (str(p), i, machine + machines * k, modulus) for i, p in enumerate(paths) for k in range(n_shards)
+    ]
 
 
 def read_jsonl_shard(shard):
     """Yield `(order, line_no, obj)` for good lines of this shard, `Skip` for bad ones."""
-    path, file_index, shard_index, n_shards = shard
+    path, file_index, residue, modulus = shard
     opener = gzip.open if path.endswith(".gz") else open
     name = Path(path).name
     line_no = 0
     try:
         with opener(path, "rb") as f:
             for line_no, raw in enumerate(f, start=1):
-                if (line_no - 1) % n_shards != shard_index or not raw.strip():
+                if (line_no - 1) % modulus != residue or not raw.strip():
                     continue
                 order = order_key(file_index, line_no)
                 try:
@@ -45,7 +50,7 @@ def read_jsonl_shard(shard):
                     continue
                 yield order, line_no, obj
     except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        if shard_index == 0:
+        if residue == 0:  # every shard meets the damage; one reports it
             yield Skip(
                 order_key(file_index, line_no + 1),
                 "truncated_input",

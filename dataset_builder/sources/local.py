@@ -126,8 +126,9 @@ class LocalFolderSource(Source):
 
         return Features({"path": Value("string"), "qualname": Value("string"), "lineno": Value("int32")})
 
-    def shards(self, num_proc):
-        return list(enumerate(self.files))
+    def shards(self, num_proc, part=(0, 1)):
+        machine, machines = part
+        return list(enumerate(self.files))[machine::machines]
 
     def read_shard(self, shard):
         file_index, relpath = shard

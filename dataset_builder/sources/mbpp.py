@@ -63,8 +63,8 @@ class MBPPSource(Source):
             }
         )
 
-    def shards(self, num_proc):
-        return jsonl_shards([self.path], num_proc)
+    def shards(self, num_proc, part=(0, 1)):
+        return jsonl_shards([self.path], num_proc, part)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):
@@ -109,25 +109,26 @@ class SanitizedMBPPSource(MBPPSource):
             }
         )
 
-    def shards(self, num_proc):
+    def shards(self, num_proc, part=(0, 1)):
+        machine, machines = part
         n_shards = max(1, num_proc)
-        return [(k, n_shards) for k in range(n_shards)]
+        return [(machine + machines * k, machines * n_shards) for k in range(n_shards)]
 
     def read_shard(self, shard):
-        shard_index, n_shards = shard
+        residue, modulus = shard
         name = Path(self.path).name
         try:
             with open(self.path, "rb") as f:
                 problems = json.loads(f.read())
         except (OSError, ValueError) as e:
-            if shard_index == 0:
+            if residue == 0:
                 yield Skip(0, "invalid_json", f"{name}: {e}")
             return
         if not isinstance(problems, list):
-            if shard_index == 0:
+            if residue == 0:
                 yield Skip(0, "not_an_object", f"{name}: expected a JSON array of problems")
             return
-        for i in range(shard_index, len(problems), n_shards):
+        for i in range(residue, len(problems), modulus):
             obj = problems[i]
             order = order_key(0, i + 1)
             if not isinstance(obj, dict):
