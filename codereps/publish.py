@@ -51,6 +51,7 @@ class Artifact:
     repo_id: str
     folder: Path  # what gets published (a staged copy for assembled repos)
     source: Path  # where it came from, for the listing
+    evaluated: bool = False  # a model with a results JSON: its card must carry model-index
 
 
 def tokenizer_repo_name(folder_name: str) -> str:
@@ -162,7 +163,10 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
     model_ids = []
     for model_dir in sorted(p for p in (run_dir / "models").glob("*") if p.is_dir()):
         repo_id = f"{namespace}/{model_repo_name(model_dir.name)}"
-        artifacts.append(Artifact("model", "model", repo_id, _stage_model(model_dir, staging), model_dir))
+        evaluated = (run_dir / "results" / f"{model_dir.name}.json").is_file()
+        artifacts.append(
+            Artifact("model", "model", repo_id, _stage_model(model_dir, staging), model_dir, evaluated)
+        )
         model_ids.append(repo_id)
     results_stage = None
     if (run_dir / "results").is_dir():
@@ -201,6 +205,28 @@ def unpublished_entries(run_dir: Path) -> list:
         for p in sorted(run_dir.glob(f"tokenizers/*{EXTENDED_SUFFIX}"))
     ]
     return entries
+
+
+def check_cards(artifacts: list) -> dict:
+    """Print what each card lacks (the Hub still accepts it); {repo_id: "error: ..."} for cards it would not."""
+    from codereps.card_check import CardError, card_problems
+
+    errors = {}
+    for artifact in artifacts:
+        try:
+            problems = card_problems(
+                artifact.folder,
+                artifact.repo_type,
+                evaluated=artifact.evaluated,
+                needs_configs=artifact.kind == "dataset",
+            )
+        except CardError as e:
+            errors[artifact.repo_id] = f"error: {e}"
+            print(f"  card: {artifact.repo_id}: {e}")
+            continue
+        for problem in problems:
+            print(f"  card: {artifact.repo_id}: {problem}")
+    return errors
 
 
 def _check_no_token(artifact: Artifact) -> None:
@@ -317,11 +343,15 @@ def publish_run(
             print(f"  {_describe(artifact)}")
         for entry in unpublished_entries(run_dir):
             print(f"  not published: {entry}")
+        card_errors = check_cards(artifacts)
+        outcome.update(card_errors)
         if dry_run:
-            return {a.repo_id: "dry run" for a in artifacts}
+            return {a.repo_id: card_errors.get(a.repo_id, "dry run") for a in artifacts}
         if local_hub is None and api is None:
             api = make_hf_api()
         for artifact in artifacts:
+            if artifact.repo_id in card_errors:
+                continue
             try:
                 if local_hub is not None:
                     sha = publish_to_local_hub(
@@ -369,8 +399,10 @@ def main(args) -> int:
         print(f"publish: {e}", file=sys.stderr)
         return 1
     errors = [repo for repo, status in outcome.items() if status.startswith("error")]
+    committed = sum(status.startswith("committed") for status in outcome.values())
     unchanged = sum(status == "unchanged" for status in outcome.values())
-    print(
-        f"publish: {len(outcome) - len(errors) - unchanged} committed, {unchanged} unchanged, {len(errors)} failed"
-    )
+    if args.dry_run:
+        print(f"publish: dry run, {len(outcome) - len(errors)} repos ready, {len(errors)} with errors")
+    else:
+        print(f"publish: {committed} committed, {unchanged} unchanged, {len(errors)} failed")
     return 1 if errors else 0
