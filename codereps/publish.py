@@ -94,7 +94,10 @@ def _read_results(results_dir: Path) -> list:
 
 
 def _stage_model(model_dir: Path, staging: Path) -> Path:
-    """Merged model at the repo root (loads with from_pretrained), the LoRA adapter in `adapter/`."""
+    """Merged model at the repo root (loads with from_pretrained), the LoRA adapter in `adapter/`.
+
+    checkpoint-*/ folders (for resuming) are not published.
+    """
     merged, adapter = model_dir / "merged", model_dir / "adapter"
     if not merged.is_dir() and not adapter.is_dir():
         raise HubPublishError(f"model folder {model_dir} has neither merged/ nor adapter/")
@@ -106,8 +109,14 @@ def _stage_model(model_dir: Path, staging: Path) -> Path:
             _copy_files(adapter, target / "adapter")
     else:
         _copy_files(adapter, target)
+    # The run keeps the card, loss plot and training log beside merged/: they belong at the repo root too.
+    for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
+        if not (target / path.name).exists():
+            shutil.copyfile(path, target / path.name)
     if not (target / "README.md").exists():
-        raise HubPublishError(f"model {model_dir.name} has no model card (README.md in merged/ or adapter/)")
+        raise HubPublishError(
+            f"model {model_dir.name} has no model card (README.md in {model_dir} or merged/)"
+        )
     return target
 
 

@@ -105,7 +105,21 @@ def test_missing_model_card_is_reported(tmp_path, capsys):
     (run / "models" / "tiny-C" / "merged" / "README.md").unlink()
     (run / "models" / "tiny-C" / "adapter" / "README.md").unlink(missing_ok=True)
     assert _publish("--from", run, "--local-hub", tmp_path / "hub", "--dry-run") == 1
-    assert "model tiny-C has no model card" in capsys.readouterr().err
+    assert "model tiny-C has no model card (README.md in" in capsys.readouterr().err
+
+
+def test_model_card_beside_merged_goes_to_the_repo_root(tmp_path, capsys):
+    run = make_run_folder(tmp_path)
+    model_dir = run / "models" / "tiny-C"
+    (model_dir / "merged" / "README.md").rename(model_dir / "README.md")
+    (model_dir / "checkpoint-2").mkdir()
+    (model_dir / "checkpoint-2" / "optimizer.pt").write_bytes(b"state")
+    (model_dir / "training_log.json").write_text("{}")
+    hub = tmp_path / "hub"
+    assert _publish("--from", run, "--local-hub", hub, "--namespace", "ns") == 0
+    files = _repo_files(hub / "models" / "ns" / "codereps-tiny-C")
+    assert {"README.md", "training_log.json", "config.json", "adapter/adapter_config.json"} <= set(files)
+    assert not any(f.startswith("checkpoint-") for f in files)
 
 
 class RecordingHfApi:
