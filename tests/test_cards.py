@@ -153,3 +153,67 @@ def test_evaluated_model_card_with_model_index_is_complete(tmp_path):
     (folder / "config.json").write_text("{}")
     ModelCard.from_template(data).save(folder / "README.md")
     assert card_problems(folder, "model", evaluated=True) == []
+
+
+# The shape `codereps train` writes to training_log.json (trainers/training_log.py), as in a smoke run.
+TRAINING_LOG = {
+    "first_loss": 6.71,
+    "final_loss": 6.25,
+    "train_tokens": 13461.0,
+    "train_tokens_per_s": 362.1,
+    "wall_time_s": 37.2,
+    "peak_memory_mb": 691.2,
+    "device": "cpu",
+    "model": "codereps-smollm2-C",
+    "base_model": "smollm2",
+    "variant": "C",
+    "ir": "cfg",
+    "dataset": "build/experiments/smol/dataset",
+    "dataset_config": "mbpp",
+    "train_split": "train",
+    "train_examples": 374,
+    "skipped_rows": [],
+    "steps": 12,
+    "hyperparameters": {
+        "learning_rate": 0.005,
+        "num_train_epochs": 3.0,
+        "max_steps": 12,
+        "per_device_train_batch_size": 4,
+        "gradient_accumulation_steps": 1,
+        "max_length": 384,
+        "packing": False,
+        "seed": 0,
+        "lora_r": 8,
+        "lora_alpha": 16,
+        "lora_dropout": 0.0,
+        "lora_target_modules": "all-linear",
+        "load_in_4bit": False,
+        "bnb_4bit_quant_type": None,
+        "double_quant": None,
+    },
+}
+
+
+@pytest.mark.parametrize("evaluated", [False, True])
+def test_model_card_from_model_cards_is_complete(tmp_path, evaluated):
+    from leaderboard_fixtures import lm_result
+
+    from model_cards.model_card import model_card
+
+    results = lm_result("smollm2", "C", "cfg", 0.25, 0.5, 120.0) if evaluated else None
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    model_card(TRAINING_LOG, results, namespace="ns").save(folder / "README.md")
+    assert card_problems(folder, "model", evaluated=evaluated) == []
+    data = load_card(folder, "model").data
+    assert (data.base_model, data.datasets, data.license) == (
+        "HuggingFaceTB/SmolLM2-135M-Instruct",
+        ["ns/codereps"],
+        "apache-2.0",
+    )
+    if evaluated:
+        assert [(r.metric_name, r.metric_value) for r in data.eval_results] == [
+            ("pass@1", 0.25),
+            ("pass@10", 0.5),
+        ]
