@@ -18,6 +18,11 @@ from . import writer
 from .filters import FILTER_REASON_PREFIX, filter_rule_descriptions
 from .rows import INTERNAL_COLUMNS, generate_rows, generator_features, row_features
 
+
+class EmptyBuildError(RuntimeError):
+    """Nothing usable was read (wrong input, unreachable Hub): the folder is left as it was."""
+
+
 # Examples of skipped rows kept per reason in the report and the card.
 EXAMPLES_PER_REASON = 5
 
@@ -107,6 +112,8 @@ def build_source_config(
             "command": command,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        if report["rows_written"] == 0:
+            raise EmptyBuildError(f"codereps dataset: {config}: no rows to write; {summary_line(report)}")
         writer.commit_config(output, config_stage, config, report, repo_id)
     finally:
         writer.remove_staging(output, config)

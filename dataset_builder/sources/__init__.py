@@ -17,7 +17,7 @@ def make_source(name: str, input_path=None) -> Source:
     if name == "mbpp":
         from .mbpp import mbpp_source
 
-        return mbpp_source(_required(name, input_path))
+        return mbpp_source(input_path)  # no --input: google-research-datasets/mbpp on the Hub
     if name == "humaneval":
         from .humaneval import HumanEvalSource
 

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 
 from .base import Skip, Source, SourceRow, order_key
+from .hub import HUB_PREFIX, hub_shards, parse_hub_input, read_hub_shard
 from .jsonl import check_input_files, jsonl_shards, read_jsonl_shard
 
+HUB_REPO = "google-research-datasets/mbpp"
 SPLIT_RANGES = (("prompt", 1, 10), ("test", 11, 510), ("validation", 511, 600), ("train", 601, 974))
 
 CITATION = (
@@ -137,8 +139,39 @@ class SanitizedMBPPSource(MBPPSource):
                 yield self._row(order, f"{name}[{i}]", obj)
 
 
-def mbpp_source(input_path):
-    """`sanitized-mbpp.json` (a JSON array) or `mbpp.jsonl` (JSON lines), chosen by extension."""
+class HubMBPPSource(MBPPSource):
+    """MBPP streamed from the Hub (`google-research-datasets/mbpp`, config `full` or `sanitized`)."""
+
+    UPSTREAM_SPLITS = ("train", "validation", "test", "prompt")
+
+    def __init__(self, input_spec: str = HUB_PREFIX + HUB_REPO):
+        self.repo_id, self.hub_config = parse_hub_input(input_spec, "full")
+        if self.hub_config == "sanitized":
+            self.config = SanitizedMBPPSource.config
+            self.description = SanitizedMBPPSource.description
+        elif self.hub_config != "full":
+            raise ValueError(f"MBPP on the Hub has configs full and sanitized, not {self.hub_config!r}")
+
+    def metadata_features(self):
+        if self.hub_config == "sanitized":
+            return SanitizedMBPPSource.metadata_features(self)
+        return MBPPSource.metadata_features(self)
+
+    def shards(self, num_proc, part=(0, 1)):
+        return hub_shards(self.repo_id, self.hub_config, list(self.UPSTREAM_SPLITS), num_proc, part)
+
+    def read_shard(self, shard):
+        for item in read_hub_shard(shard):
+            yield item if isinstance(item, Skip) else self._row(*item)
+
+    def input_description(self):
+        return f"{HUB_PREFIX}{self.repo_id}:{self.hub_config}"
+
+
+def mbpp_source(input_path=None):
+    """`hf:<repo>[:config]` or nothing (the Hub), `sanitized-mbpp.json` (a JSON array), or `mbpp.jsonl`."""
+    if input_path is None or str(input_path).startswith(HUB_PREFIX):
+        return HubMBPPSource(str(input_path) if input_path else HUB_PREFIX + HUB_REPO)
     if str(input_path).endswith(".json"):
         return SanitizedMBPPSource(input_path)
     return MBPPSource(input_path)
