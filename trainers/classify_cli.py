@@ -49,9 +49,16 @@ def add_parser(subparsers):
     train.add_argument("--logging-steps", type=int, default=10)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-train-rows", type=int, help="train on a random subset of this many pairs")
-    train.add_argument("--max-eval-rows", type=int, help="evaluate on the first N pairs of the split")
+    train.add_argument("--max-eval-rows", type=int, help="evaluate on a seeded random N pairs of the split")
     train.add_argument(
-        "--max-length-cap", type=int, default=512, help="dual encoder: longest member sequence"
+        "--max-length-cap",
+        type=int,
+        default=512,
+        help="longest sequence (per member; for `encoder`, per pair)",
+    )
+    train.add_argument("--time-limit-min", type=float, help="stop training after this many minutes")
+    train.add_argument(
+        "--lr-scheduler", default="linear", help="transformers scheduler (linear, cosine, constant)"
     )
     train.add_argument("--eval-split", default="test")
     train.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
@@ -68,7 +75,10 @@ def add_parser(subparsers):
     evaluate.add_argument("--dataset", nargs="+", required=True, help="dataset folder(s) or Hub repo(s)")
     evaluate.add_argument("--pair", choices=PAIRS, required=True)
     evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--max-eval-rows", type=int)
+    evaluate.add_argument(
+        "--max-eval-rows", type=int, help="evaluate on a seeded random N pairs of the split"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the --max-eval-rows sample")
     _add_tokenizer_flags(evaluate)
     _add_naming_flags(evaluate)
     evaluate.set_defaults(func=run_eval)
@@ -114,9 +124,9 @@ def _train(args, output):
 
     train_rows = load_pair_splits(args.dataset, args.pair, "train")
     # load the evaluation split first: an empty or missing split should fail before minutes of training
-    eval_rows = (
-        None if args.no_eval else _eval_rows(args.dataset, args.pair, args.eval_split, args.max_eval_rows)
-    )
+    eval_rows = None
+    if not args.no_eval:
+        eval_rows = _eval_rows(args.dataset, args.pair, args.eval_split, args.max_eval_rows, args.seed)
     if args.max_train_rows and args.max_train_rows < len(train_rows):
         train_rows = train_rows.shuffle(seed=args.seed).select(range(args.max_train_rows))
     dual_sizes = {
@@ -143,6 +153,8 @@ def _train(args, output):
         warmup_steps=args.warmup_steps,
         logging_steps=args.logging_steps,
         seed=args.seed,
+        lr_scheduler=args.lr_scheduler,
+        time_limit_s=args.time_limit_min and args.time_limit_min * 60,
     )
     stats = train_classifier(classifier, train_rows, settings)
     stats["truncated_share_train"] = truncated_shares(classifier, train_rows)
@@ -154,11 +166,14 @@ def _train(args, output):
     return 0
 
 
-def _eval_rows(datasets_, pair, split, max_rows):
+def _eval_rows(datasets_, pair, split, max_rows, seed):
     from trainers.classifiers.pair_data import load_pair_splits
 
     rows = load_pair_splits(datasets_, pair, split)
-    return rows.select(range(min(max_rows, len(rows)))) if max_rows else rows
+    if max_rows and max_rows < len(rows):
+        rows = rows.shuffle(seed=seed).select(range(max_rows))
+        print(f"evaluating on a random {max_rows} of {split} pairs (seed {seed})")
+    return rows
 
 
 def _evaluate_and_write(classifier, rows, model_dir, args, split):
@@ -186,7 +201,7 @@ def run_eval(args):
         classifier = load_classifier(args.model, _tokenizer_paths(args))
         if classifier.pair != args.pair:
             raise PairConfigError(f"{args.model} was trained on {classifier.pair} pairs, not {args.pair}")
-        rows = _eval_rows(args.dataset, args.pair, args.split, args.max_eval_rows)
+        rows = _eval_rows(args.dataset, args.pair, args.split, args.max_eval_rows, args.seed)
         _evaluate_and_write(classifier, rows, Path(args.model), args, args.split)
     except ClassifierInputError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -183,8 +183,8 @@ def build_classifier(
     base_model = base_model or default_base_model()
     tokenizers[TEXT] = load_tokenizer(base_model)
     if arch == "encoder":
-        return _build_encoder(pair, train_rows, tokenizers, base_model)
-    return _build_extended(pair, train_rows, tokenizers, base_model)
+        return _build_encoder(pair, train_rows, tokenizers, base_model, max_length_cap)
+    return _build_extended(pair, train_rows, tokenizers, base_model, max_length_cap)
 
 
 def _member_lengths(classifier, rows):
@@ -215,12 +215,12 @@ def _build_dual(pair, train_rows, tokenizers, sizes, cap):
     return PairClassifier("dual-encoder", model, pair, tokenizers, max_lengths, length_choices)
 
 
-def _build_encoder(pair, train_rows, tokenizers, base_model):
+def _build_encoder(pair, train_rows, tokenizers, base_model, cap):
     from transformers import AutoModelForSequenceClassification
 
     text = tokenizers[TEXT]
     lengths = [len(ids) for ids in text(list(train_rows["a"]), list(train_rows["b"]))["input_ids"]]
-    choice = choose_max_length(lengths, _position_limit(text))
+    choice = choose_max_length(lengths, min(_position_limit(text), cap))
     model = AutoModelForSequenceClassification.from_pretrained(base_model, num_labels=2)
     return PairClassifier(
         "encoder",
@@ -233,15 +233,15 @@ def _build_encoder(pair, train_rows, tokenizers, base_model):
     )
 
 
-def _build_extended(pair, train_rows, tokenizers, base_model):
+def _build_extended(pair, train_rows, tokenizers, base_model, cap):
     from .extended_encoder import ExtendedEncoderForPairClassification
 
     shell = PairClassifier("encoder-extended", None, pair, tokenizers, {})
     lengths = _member_lengths(shell, train_rows)
     choices = {slot: choose_max_length(v) for slot, v in lengths.items()}
-    budget = _position_limit(tokenizers[TEXT]) - 3  # [CLS] a [SEP] b [SEP]
+    budget = min(_position_limit(tokenizers[TEXT]), cap) - 3  # [CLS] a [SEP] b [SEP]
     total = choices["a"].max_length + choices["b"].max_length
-    if total > budget:  # shrink both members in proportion to fit the encoder's positions
+    if total > budget:  # shrink both members in proportion to fit the encoder's positions (or the cap)
         for slot, v in lengths.items():
             cut = max(1, choices[slot].max_length * budget // total)
             choices[slot] = choose_max_length(v, cut)

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 import torch
+from transformers import TrainerCallback
 
 
 @dataclass
@@ -20,6 +21,8 @@ class ClassifierTrainSettings:
     warmup_steps: int = field(default=0, metadata={"help": "linear warm-up steps"})
     logging_steps: int = field(default=10, metadata={"help": "log the training loss every N steps"})
     seed: int = field(default=0, metadata={"help": "shuffling and initialization seed"})
+    lr_scheduler: str = field(default="linear", metadata={"help": "transformers scheduler name"})
+    time_limit_s: float | None = field(default=None, metadata={"help": "stop training after this wall time"})
 
 
 def train_classifier(classifier, train_rows, settings: ClassifierTrainSettings):
@@ -39,6 +42,7 @@ def _train(classifier, train_rows, settings, work_dir):
         per_device_train_batch_size=settings.batch_size,
         learning_rate=settings.learning_rate,
         warmup_steps=settings.warmup_steps,
+        lr_scheduler_type=settings.lr_scheduler,
         logging_steps=settings.logging_steps,
         seed=settings.seed,
         save_strategy="no",  # the caller saves the final model as a Hub folder
@@ -47,8 +51,13 @@ def _train(classifier, train_rows, settings, work_dir):
         remove_unused_columns=False,  # the collator reads our own columns
         dataloader_num_workers=0,
     )
+    callbacks = [StopAfterSeconds(settings.time_limit_s)] if settings.time_limit_s else []
     trainer = Trainer(
-        model=classifier.model, args=args, train_dataset=encoded, data_collator=classifier.collator()
+        model=classifier.model,
+        args=args,
+        train_dataset=encoded,
+        data_collator=classifier.collator(),
+        callbacks=callbacks,
     )
     start = time.perf_counter()
     output = trainer.train()
@@ -62,4 +71,20 @@ def _train(classifier, train_rows, settings, work_dir):
         "train_loss": round(output.training_loss, 4),
         "logged_losses": losses,
         "settings": settings.__dict__,
+        "stopped_by_time_limit": bool(callbacks and callbacks[0].fired),
     }
+
+
+class StopAfterSeconds(TrainerCallback):
+    """Ends training once `limit_s` of wall time has passed (a shared CPU gets a fixed time budget)."""
+
+    def __init__(self, limit_s):
+        self.limit_s, self.start, self.fired = limit_s, None, False
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if time.perf_counter() - self.start > self.limit_s:
+            self.fired = control.should_training_stop = True
+        return control
