@@ -75,6 +75,7 @@ def add_parser(subparsers):
     evaluate.add_argument("--dataset", nargs="+", required=True, help="dataset folder(s) or Hub repo(s)")
     evaluate.add_argument("--pair", choices=PAIRS, required=True)
     evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--output", help="folder for the evaluation files (default: beside the model)")
     evaluate.add_argument(
         "--max-eval-rows", type=int, help="evaluate on a seeded random N pairs of the split"
     )
@@ -202,7 +203,7 @@ def run_eval(args):
         if classifier.pair != args.pair:
             raise PairConfigError(f"{args.model} was trained on {classifier.pair} pairs, not {args.pair}")
         rows = _eval_rows(args.dataset, args.pair, args.split, args.max_eval_rows, args.seed)
-        _evaluate_and_write(classifier, rows, Path(args.model), args, args.split)
+        _evaluate_and_write(classifier, rows, Path(args.output or args.model), args, args.split)
     except ClassifierInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
