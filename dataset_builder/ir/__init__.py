@@ -2,7 +2,7 @@
 
 from .ast_ir import serialize_ast, serialize_ast_tree
 from .batch import function_sources, serialize_or_error, serialize_source
-from .cfg_ir import serialize_cfg
+from .cfg_ir import serialize_cfg, serialize_cfg_tree
 from .errors import IRError, NoFunctionError, SourceSyntaxError, TooDeepError, TooLargeError
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "serialize_ast",
     "serialize_ast_tree",
     "serialize_cfg",
+    "serialize_cfg_tree",
     "serialize_or_error",
     "serialize_source",
 ]

@@ -4,7 +4,7 @@ import ast
 from dataclasses import dataclass
 
 from .ast_ir import serialize_ast_tree
-from .cfg_ir import serialize_cfg
+from .cfg_ir import serialize_cfg_tree
 from .errors import IRError, TooDeepError
 from .parsing import first_function, parse_source, top_level_functions
 
@@ -15,7 +15,7 @@ def serialize_source(src: str) -> dict:
     first_function(tree)  # a source with no function has no CFG: fail before doing any work
     try:
         ast_ir = serialize_ast_tree(tree)
-        cfg_ir = serialize_cfg(src)
+        cfg_ir = serialize_cfg_tree(tree)  # the same tree: each row is parsed once
     except RecursionError:
         raise TooDeepError("source nests too deeply to serialize") from None
     return {"ast": ast_ir, "cfg": cfg_ir}
