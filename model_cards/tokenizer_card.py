@@ -65,6 +65,7 @@ def tokenizer_card(field_name, repo_id, dataset, base_tokenizer, base_stats, met
         train_rows=first.train_rows,
         train_chars=first.train_chars,
         skipped_empty_rows=first.skipped_empty_rows,
+        rows_per_split=first.train_rows_per_split,
         base_tokenizer=base_tokenizer,
         base_stats=base_stats,
         sizes=sizes,

@@ -144,6 +144,7 @@ def _train_one(
         train_rows=len(train.texts),
         train_chars=sum(len(t) for t in train.texts),
         skipped_empty_rows=train.skipped_empty,
+        train_rows_per_split=dict(train.rows_per_split),
     )
     folder = staging / vocab_subfolder(size)
     save_tokenizer_folder(tokenizer, folder, metadata)

@@ -36,6 +36,7 @@ class TokenizerMetadata:
     train_rows: int
     train_chars: int
     skipped_empty_rows: int
+    train_rows_per_split: dict = field(default_factory=dict)  # "config/split" -> rows
     evaluation: dict = field(default_factory=dict)  # held-out round trip and compression, filled after saving
 
     def to_json(self) -> str:
