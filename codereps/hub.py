@@ -105,6 +105,8 @@ def _git(repo_path: Path, *args: str) -> str:
 def _init_repo(repo_path: Path) -> None:
     repo_path.mkdir(parents=True, exist_ok=True)
     _git(repo_path, "init", "-q", "-b", "main")
+    # Weights are incompressible: zlib on every object only costs time (see benchmarks/publish_local_hub.py).
+    _git(repo_path, "config", "core.looseCompression", "0")
 
 
 def _tracked_files(repo_path: Path) -> list:
