@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_space.pass_at_k.sandbox import Limits
-from eval_space.pass_at_k.sandbox import SandboxExecutor
+from eval_space.pass_at_k.sandbox import Limits, SandboxExecutor
 
 SMALL_LIMITS = Limits(
     timeout=2.0, memory_bytes=256 << 20, file_size_bytes=1 << 20, max_processes=16, output_bytes=64 << 10
@@ -156,7 +155,7 @@ def hostile_outcomes(listener, host_canary):
         else:
             os.environ["HF_TOKEN"] = old_token
     return {
-        "outcomes": dict(zip(cases, outcomes)),
+        "outcomes": dict(zip(cases, outcomes, strict=True)),
         "after": after,
         "seconds": time.monotonic() - start,
         "tmp_new": set(os.listdir(tempfile.gettempdir())) - tmp_before,

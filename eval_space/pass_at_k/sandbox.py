@@ -52,6 +52,7 @@ import contextlib
 import ctypes
 import dataclasses
 import errno
+import gc
 import json
 import os
 import queue
@@ -66,8 +67,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ISOLATION_MODES = ("auto", "namespaces", "userns", "rlimits")
 
@@ -320,6 +320,10 @@ def _enter_user_namespace():
         f.write(f"0 {gid} 1")
 
 
+def _moved(entry: str, prefix: str, target: str) -> str:
+    return target + entry[len(prefix) :] if entry.startswith(prefix + os.sep) else entry
+
+
 def _traversable_by_others(path: str) -> bool:
     path = os.path.abspath(path)
     while True:
@@ -405,6 +409,7 @@ class _Server:
         self.pristine_builtins = dict(builtins.__dict__)
         for name in PREIMPORTED_MODULES:
             __import__(name)
+        gc.freeze()  # keep the collector off the warm heap: otherwise each fork copies it page by page
 
     def _python_reachable_by_others(self) -> bool:
         """An unprivileged uid must still import the standard library (pyenv puts it under /root, mode 700)."""
@@ -419,14 +424,11 @@ class _Server:
             os.makedirs(target)
             _mount(prefix, target, None, MS_BIND | MS_REC)
             _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-            moved = lambda entry: (
-                target + entry[len(prefix) :] if entry.startswith(prefix + os.sep) else entry
-            )  # noqa: E731
-            sys.path[:] = [moved(entry) for entry in sys.path]
+            sys.path[:] = [_moved(entry, prefix, target) for entry in sys.path]
             for module in list(sys.modules.values()):  # already-imported packages look up submodules here
                 search_path = getattr(module, "__path__", None)
                 if isinstance(search_path, list):
-                    search_path[:] = [moved(entry) for entry in search_path]
+                    search_path[:] = [_moved(entry, prefix, target) for entry in search_path]
         sys.path_importer_cache.clear()
         return True
 
@@ -448,6 +450,7 @@ class _Server:
 
     def run_job(self, program: str, test: str) -> dict:
         verdict_r, verdict_w = os.pipe()
+        gc.freeze()
         supervisor = os.fork()
         if supervisor == 0:
             os.close(verdict_r)

@@ -1,0 +1,202 @@
+"""pass@k of generated code, executed in a sandbox: an `evaluate` metric (and, with its README, a Space)."""
+
+import math
+import os
+
+import datasets
+import evaluate
+import numpy as np
+
+from .sandbox import Limits, SandboxExecutor
+
+_CITATION = """\
+@misc{chen2021codex,
+      title={Evaluating Large Language Models Trained on Code},
+      author={Mark Chen and Jerry Tworek and Heewoo Jun and Qiming Yuan and Henrique Ponde de Oliveira Pinto
+              and Jared Kaplan and others},
+      year={2021},
+      eprint={2107.03374},
+      archivePrefix={arXiv},
+      primaryClass={cs.LG}
+}
+"""
+
+_DESCRIPTION = """\
+pass@k: the probability that at least one of k sampled programs passes the tests, estimated without bias
+from n >= k samples per problem (Chen et al., 2021). Every candidate runs in its own sandboxed process
+(network, mount and PID namespaces, an unprivileged uid, resource limits, a wall-clock timeout; the layers
+the machine allows are reported in each result), and passes only if the test code ran to its end.
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: one list of candidate programs per problem.
+    references: one test program per problem (run after the candidate; it must raise to fail it).
+    k: the k values to report, an int or a list of ints (default [1]). A k larger than a problem's number
+        of candidates is an error naming that problem.
+    num_workers: parallel fork servers (default: the number of CPU cores).
+    timeout: wall-clock seconds per candidate (default 20; MBPP task 123 alone needs ~5 s).
+    problem_ids: optional names of the problems, used in error messages.
+    isolation: "auto" (the strongest the machine allows), "namespaces", "userns" or "rlimits".
+Returns:
+    A dict with `pass@<k>` for each requested k, `results` (for each problem, each candidate's outcome:
+    status "passed", "failed" or "timed out", the error type, the captured output's tail, seconds) and
+    `isolation` (e.g. "net+mount+pid+uid+rlimits").
+Examples:
+    >>> import os
+    >>> os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+    >>> pass_at_k = evaluate.load("eval_space/pass_at_k")
+    >>> tests = ["assert add(2, 3) == 5"]
+    >>> candidates = [["def add(a, b):\\n    return a * b", "def add(a, b):\\n    return a + b"]]
+    >>> result = pass_at_k.compute(references=tests, predictions=candidates, k=[1, 2])
+    >>> result["pass@1"], result["pass@2"]
+    (0.5, 1.0)
+    >>> [c["status"] for c in result["results"][0]]
+    ['failed', 'passed']
+"""
+
+_WARNING = """
+################################################################################
+                                  !!!WARNING!!!
+################################################################################
+This metric executes untrusted model-generated code. It runs every candidate in a
+sandbox, but no sandbox is perfect: read the metric card before you opt in.
+
+Opt in by setting the environment variable HF_ALLOW_CODE_EVAL="1", e.g. in Python:
+
+>>> import os
+>>> os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+################################################################################\
+"""
+
+
+class CodeExecutionNotAllowed(RuntimeError):
+    """Raised when code would run without the explicit HF_ALLOW_CODE_EVAL=1 opt-in."""
+
+
+def require_code_execution_opt_in():
+    if os.getenv("HF_ALLOW_CODE_EVAL", "0") != "1":
+        raise CodeExecutionNotAllowed(_WARNING)
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class PassAtK(evaluate.Metric):
+    def _info(self):
+        return evaluate.MetricInfo(
+            module_type="metric",
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features(
+                {
+                    "predictions": datasets.Sequence(datasets.Value("string")),
+                    "references": datasets.Value("string"),
+                }
+            ),
+            homepage="https://github.com/openai/human-eval",
+            codebase_urls=["https://github.com/openai/human-eval"],
+            reference_urls=["https://arxiv.org/abs/2107.03374"],
+        )
+
+    def _compute(
+        self,
+        predictions,
+        references,
+        k=None,
+        num_workers=None,
+        timeout=None,
+        problem_ids=None,
+        isolation="auto",
+    ):
+        return score_candidates(
+            predictions,
+            references,
+            k=k,
+            num_workers=num_workers,
+            timeout=timeout,
+            problem_ids=problem_ids,
+            isolation=isolation,
+        )
+
+
+def score_candidates(
+    predictions,
+    references,
+    k=None,
+    num_workers=None,
+    timeout=None,
+    problem_ids=None,
+    isolation="auto",
+    executor=None,
+    progress=None,
+):
+    """Run every candidate against its problem's tests and estimate pass@k (the metric without `evaluate`).
+
+    executor: an open SandboxExecutor to reuse (its limits and workers win); progress: called once per candidate.
+    """
+    require_code_execution_opt_in()
+    ks = normalize_ks(k)
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} candidate lists but {len(references)} test programs")
+    names = list(problem_ids) if problem_ids is not None else [f"#{i}" for i in range(len(references))]
+    check_enough_samples([len(candidates) for candidates in predictions], ks, names)
+    jobs = [
+        (candidate, test)
+        for candidates, test in zip(predictions, references, strict=True)
+        for candidate in candidates
+    ]
+    if executor is None:
+        limits = Limits(timeout=timeout) if timeout is not None else Limits()
+        with SandboxExecutor(workers=num_workers, limits=limits, isolation=isolation) as owned:
+            outcomes, isolation_used = owned.run(jobs, progress=progress), owned.isolation
+    else:
+        outcomes, isolation_used = executor.run(jobs, progress=progress), executor.isolation
+    results, start = [], 0
+    for candidates in predictions:
+        results.append(outcomes[start : start + len(candidates)])
+        start += len(candidates)
+    total = [len(r) for r in results]
+    correct = [sum(o["passed"] for o in r) for r in results]
+    scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
+    return {**scores, "results": results, "isolation": isolation_used}
+
+
+def normalize_ks(k) -> list[int]:
+    ks = [1] if k is None else [k] if isinstance(k, int) else list(k)
+    if not ks or any(not isinstance(kk, int) or isinstance(kk, bool) or kk < 1 for kk in ks):
+        raise ValueError(f"k must be a positive int or a list of them, got {k!r}")
+    return ks
+
+
+def check_enough_samples(sample_counts, ks, problem_ids):
+    """A k above a problem's sample count has no unbiased estimate: name the problem instead of dropping it."""
+    for name, count in zip(problem_ids, sample_counts, strict=True):
+        for kk in ks:
+            if kk > count:
+                raise ValueError(f"pass@{kk} needs at least {kk} candidates, but problem {name} has {count}")
+
+
+def estimate_pass_at_k(num_samples, num_correct, k: int) -> np.ndarray:
+    """Unbiased pass@k per problem: 1 - C(n - c, k) / C(n, k), as a numerically stable product."""
+    if isinstance(num_samples, int):
+        num_samples = [num_samples] * len(num_correct)
+    if len(num_samples) != len(num_correct):
+        raise ValueError(f"{len(num_samples)} sample counts but {len(num_correct)} correct counts")
+
+    def estimator(n: int, c: int) -> float:
+        if k > n:
+            raise ValueError(f"k={k} is larger than the number of samples n={n}")
+        if not 0 <= c <= n:
+            raise ValueError(f"correct count c={c} outside [0, n={n}]")
+        if n - c < k:
+            return 1.0
+        return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+    return np.array(
+        [estimator(int(n), int(c)) for n, c in zip(num_samples, num_correct, strict=True)], dtype=float
+    )
+
+
+def exact_pass_at_k(n: int, c: int, k: int) -> float:
+    """The same estimate with exact integers, for checking the float product."""
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)

@@ -1,0 +1,23 @@
+"""Code-generation benchmarks in the bigcode-evaluation-harness shape: one small class per task.
+
+A task knows its documents, the prompt of each, the test program of each (`get_reference`), how to turn
+a raw completion into the program that runs (`postprocess_generation`) and how to score programs
+(`process_results`, through the sandboxed pass@k metric).
+"""
+
+from .base import Task, TaskDataError
+from .humaneval import HumanEval
+from .mbpp import MBPP
+
+TASKS = {"mbpp": MBPP, "humaneval": HumanEval}
+
+
+def get_task(name: str, **kwargs) -> Task:
+    try:
+        task_class = TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; choose from {sorted(TASKS)}") from None
+    return task_class(**kwargs)
+
+
+__all__ = ["TASKS", "HumanEval", "MBPP", "Task", "TaskDataError", "get_task"]

@@ -1,0 +1,50 @@
+"""What every task has in common: stop-sequence truncation and scoring through the pass@k metric."""
+
+
+class TaskDataError(ValueError):
+    """A task's source data is missing or malformed (the message names the file/row and the reason)."""
+
+
+class Task:
+    """Subclasses set `name`, `stop_sequences` and implement the four bigcode methods plus `get_dataset`."""
+
+    name = ""
+    stop_sequences: tuple[str, ...] = ()
+
+    def get_dataset(self) -> list[dict]:
+        raise NotImplementedError
+
+    def get_prompt(self, doc: dict) -> str:
+        raise NotImplementedError
+
+    def get_reference(self, doc: dict) -> str:
+        """The test program, run after a candidate program; it raises to fail it."""
+        raise NotImplementedError
+
+    def get_solution(self, doc: dict) -> str:
+        """The dataset's reference solution as a runnable program (it must pass `get_reference`)."""
+        raise NotImplementedError
+
+    def get_problem_id(self, doc: dict) -> str:
+        return str(doc["task_id"])
+
+    def postprocess_generation(self, completion: str, doc: dict) -> str:
+        """Raw completion (the text after the prompt) -> the program to execute."""
+        raise NotImplementedError
+
+    def truncate_at_stop(self, completion: str) -> str:
+        """Cut at the earliest stop sequence: the model has moved on to something that is not the answer."""
+        cut = len(completion)
+        for stop in self.stop_sequences:
+            position = completion.find(stop)
+            if position != -1:
+                cut = min(cut, position)
+        return completion[:cut]
+
+    def process_results(
+        self, generations: list[list[str]], references: list[str], k=None, **score_kwargs
+    ) -> dict:
+        """generations: per problem, the postprocessed programs. Returns the pass@k metric's dict."""
+        from eval_space.pass_at_k.pass_at_k import score_candidates
+
+        return score_candidates(generations, references, k=k, **score_kwargs)
