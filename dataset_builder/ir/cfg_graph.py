@@ -33,15 +33,13 @@ through to that same after-block. The rules, statement by statement:
 - `Break`/`Continue` add an exit to after-the-loop / the loop guard, and are not
   statements of any block (what follows them stays in the same block).
 - `Assert` exits to a "failed" block and a "passed" block, where the flow goes on.
-
-Extensions (scalpel has no rule for these; its fallback would run every case or
-handler one after another in a single flow):
-
-- `Match`: the block holding the `match` exits to one block per case body, in
-  order, then to the block after the `match`; each case body falls through to it.
-- `TryStar` (`try ... except*`): built exactly like `Try`.
-- Any other statement without a rule (`TypeAlias`, future ones) is scalpel's
-  fallback: not a block statement; its expressions are scanned for `yield`/`await`.
+- statements scalpel has no rule for (`Match`, `TryStar`, `TypeAlias`) fall back
+  to its generic visit: they are not block statements; their nested statements
+  (case bodies, `try` body, handlers, `else`, `finally`) are visited one after
+  another in the current flow, and their expressions are scanned for
+  `yield`/`await`. funcskeleton accepts such functions (the reference data has
+  `match` statements), so this is kept for byte compatibility, crude as it is: a
+  `return` ending one case makes what follows unreachable.
 
 Finally empty blocks are removed, each predecessor's exit to an empty block being
 replaced by that block's exits, appended at the end (scalpel's `clean_cfg`,
@@ -71,9 +69,6 @@ _SCANNED_SIMPLE = (
 _OPAQUE_SIMPLE = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor)
 _WITHS = (ast.With, ast.AsyncWith)
-# `try ... except*` (Python 3.11+) is built like `try ... except` (codereps' extension).
-_TRYS = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
-_MATCH = getattr(ast, "Match", ())  # Python 3.10+
 
 
 class Block:
@@ -147,10 +142,8 @@ class _Builder:
             self._for(node)
         elif isinstance(node, ast.While):
             self._while(node)
-        elif isinstance(node, _TRYS):
+        elif isinstance(node, ast.Try):
             self._try(node)
-        elif isinstance(node, _MATCH):
-            self._match(node)
         elif isinstance(node, _WITHS):
             self._with(node)
         elif isinstance(node, ast.Break):
@@ -165,7 +158,7 @@ class _Builder:
             self.current = passed
             if self.scan:
                 _scan_expression(self, node)
-        else:  # TypeAlias, and any statement a later Python adds
+        else:  # Match, TryStar, TypeAlias: scalpel's fallback (see the module docstring)
             _scan_expression(self, node)
 
     def _if(self, node: ast.If) -> None:
@@ -249,23 +242,6 @@ class _Builder:
                 _scan_expression(self, handler)  # the exception type, then the handler body
             else:
                 self.statements(handler.body)
-            if not self.current.exits:
-                _add_exit(self.current, after)
-        self.current = after
-
-    def _match(self, node) -> None:
-        # codereps' extension (scalpel has no rule for `match`): built like an
-        # if/elif chain without else, one body block per case.
-        match_block = self.current
-        match_block.statements.append(node)
-        case_blocks = [self.new_block() for _ in node.cases]
-        for case_block in case_blocks:
-            _add_exit(match_block, case_block)
-        after = self.new_block()
-        _add_exit(match_block, after)
-        for case, case_block in zip(node.cases, case_blocks, strict=True):
-            self.current = case_block
-            self.statements(case.body)
             if not self.current.exits:
                 _add_exit(self.current, after)
         self.current = after

@@ -29,11 +29,6 @@ from .errors import TooDeepError
 from .parsing import first_function, parse_source
 
 _CONTROL_NAMES = {ast.If: "If", ast.For: "For", ast.While: "While", ast.Return: "Return", ast.Try: "Try"}
-# codereps' extension: `try ... except*` is written like `try`, `match` gets its own name.
-if hasattr(ast, "TryStar"):
-    _CONTROL_NAMES[ast.TryStar] = "Try"
-if hasattr(ast, "Match"):
-    _CONTROL_NAMES[ast.Match] = "Match"
 _COUNTED_CALLEES = (ast.Name, ast.Attribute)
 _YIELD_OR_AWAIT = (ast.Yield, ast.Await)
 
