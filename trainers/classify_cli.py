@@ -97,6 +97,9 @@ def _add_tokenizer_flags(parser):
 def _add_naming_flags(parser):
     from codereps.paths import DEFAULT_NAMESPACE
 
+    parser.add_argument(
+        "--num-threads", type=int, help="torch CPU threads (1 is fastest on an oversubscribed shared CPU)"
+    )
     parser.add_argument("--namespace", default=DEFAULT_NAMESPACE, help="Hub namespace named in the card")
     parser.add_argument("--name", help="model repo name (default: the output folder's name)")
 
@@ -105,11 +108,19 @@ def _tokenizer_paths(args):
     return {m: getattr(args, f"{m}_tokenizer") for m in ("src", "ast", "cfg")}
 
 
+def _set_threads(args):
+    if args.num_threads:
+        import torch
+
+        torch.set_num_threads(args.num_threads)
+
+
 def run_train(args):
     from pathlib import Path
 
     from trainers.classifiers import ClassifierInputError
 
+    _set_threads(args)
     try:
         return _train(args, Path(args.output))
     except ClassifierInputError as e:
@@ -198,6 +209,7 @@ def run_eval(args):
 
     from trainers.classifiers import ClassifierInputError, PairConfigError, load_classifier
 
+    _set_threads(args)
     try:
         classifier = load_classifier(args.model, _tokenizer_paths(args))
         if classifier.pair != args.pair:
