@@ -22,6 +22,7 @@ makes no commit; changing or removing published files needs `--overwrite`.
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -37,6 +38,7 @@ METRIC_SPACE_DIR = REPO_ROOT / "eval_space" / "pass_at_k"
 LEADERBOARD_SPACE_DIR = REPO_ROOT / "eval_space" / "leaderboard"
 # The Space runs without the codereps package: only these files of eval_space/leaderboard/ go up.
 LEADERBOARD_SPACE_FILES = ("app.py", "leaderboard_data.py", "requirements.txt")
+STAGING_PREFIX = ".codereps-publish-"  # temporary folder inside the run while publishing
 EXTENDED_SUFFIX = "-extended"  # tokenizers/<ir>-extended: variant C's vocabulary, part of the C model
 # Top-level entries of a run folder that become repos; anything else is listed as not published.
 RUN_ENTRIES = {"dataset", "tokenizers", "models", "results", "tokenizer_report"}
@@ -77,10 +79,18 @@ def default_run_dir() -> Path | None:
     return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    # A hard link stages a multi-GB model instantly and without a second copy on disk.
+    try:
+        os.link(source, target)
+    except OSError:  # another filesystem, or links not allowed
+        shutil.copyfile(source, target)
+
+
 def _copy_files(source: Path, target: Path, names=None) -> None:
     for rel in names or folder_files(source):
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / rel, target / rel)
+        _link_or_copy(source / rel, target / rel)
 
 
 def _read_results(results_dir: Path) -> list:
@@ -112,7 +122,7 @@ def _stage_model(model_dir: Path, staging: Path) -> Path:
     # The run keeps the card, loss plot and training log beside merged/: they belong at the repo root too.
     for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
         if not (target / path.name).exists():
-            shutil.copyfile(path, target / path.name)
+            _link_or_copy(path, target / path.name)
     if not (target / "README.md").exists():
         raise HubPublishError(
             f"model {model_dir.name} has no model card (README.md in {model_dir} or merged/)"
@@ -207,7 +217,9 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
 def unpublished_entries(run_dir: Path) -> list:
     """What the run folder holds that no repo takes (e.g. the smoke run's base-model/, variant C's vocabulary)."""
     entries = [
-        p.name + ("/" if p.is_dir() else "") for p in sorted(run_dir.iterdir()) if p.name not in RUN_ENTRIES
+        p.name + ("/" if p.is_dir() else "")
+        for p in sorted(run_dir.iterdir())
+        if p.name not in RUN_ENTRIES and not p.name.startswith(STAGING_PREFIX)
     ]
     entries += [
         f"tokenizers/{p.name}/ (in the C model repo)"
@@ -344,7 +356,9 @@ def publish_run(
     if not run_dir.is_dir():
         raise HubPublishError(f"run folder {run_dir} does not exist")
     outcome = {}
-    with tempfile.TemporaryDirectory(prefix="codereps-publish-") as staging:
+    # Staged inside the run folder so that model files can be hard links, not copies (if it is writable).
+    staging_parent = run_dir if os.access(run_dir, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=staging_parent) as staging:
         artifacts = collect_artifacts(run_dir, namespace, Path(staging))
         target = f"local hub {local_hub}" if local_hub else "huggingface.co"
         print(f"publish: {len(artifacts)} repos from {run_dir} to {target}{' (dry run)' if dry_run else ''}")
