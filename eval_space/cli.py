@@ -85,10 +85,13 @@ def main(args) -> int:
     results_path = args.output / "results" / f"{name}.json"
     metadata = {"model": args.model, "base_model": args.base_model, "variant": args.variant, "ir": args.ir}
 
-    if not args.generation_only:
+    if not args.generation_only and not args.generations:
         # Fail before an hour of generation, not after it.
-        check_enough_samples([args.n_samples] * len(docs), ks, [task.get_problem_id(d) for d in docs])
-        if os.getenv("HF_ALLOW_CODE_EVAL", "0") != "1" and not args.generations:
+        try:
+            check_enough_samples([args.n_samples] * len(docs), ks, [task.get_problem_id(d) for d in docs])
+        except ValueError as e:
+            raise SystemExit(f"codereps evaluate: {e} (raise --n-samples or lower --k)") from e
+        if os.getenv("HF_ALLOW_CODE_EVAL", "0") != "1":
             raise SystemExit(
                 "codereps evaluate executes model-written code: opt in with HF_ALLOW_CODE_EVAL=1 "
                 "or --allow-code-execution (see eval_space/pass_at_k/README.md, Safety)"
@@ -96,10 +99,12 @@ def main(args) -> int:
 
     try:
         if args.generations:
-            generations, recorded = load_generations(args.generations, task, docs)
-            check_enough_samples(
-                [len(g["programs"]) for g in generations], ks, [g["task_id"] for g in generations]
-            )
+            try:
+                generations, recorded = load_generations(args.generations, task, docs)
+                programs_per_problem = [len(g["programs"]) for g in generations]
+                check_enough_samples(programs_per_problem, ks, [g["task_id"] for g in generations])
+            except ValueError as e:
+                raise SystemExit(f"codereps evaluate: {e}") from e
             results = score(task, docs, generations, k=ks, workers=args.workers, timeout=args.timeout)
             for key in ("model", "base_model", "variant", "ir", "temperature", "max_new_tokens"):
                 if metadata.get(key) is None and recorded.get(key) is not None:
@@ -132,8 +137,8 @@ def main(args) -> int:
                 timeout=args.timeout,
                 generations_path=generations_path,
                 results_path=results_path,
+                metadata=metadata,
                 **common,
-                **metadata,
             )
             print(f"generations: {generations_path}")
     except CodeExecutionNotAllowed as e:

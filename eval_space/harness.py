@@ -243,11 +243,12 @@ def evaluate_model(
     generations_path=None,
     results_path=None,
     progress: bool = True,
-    **metadata,
+    metadata: dict | None = None,
 ) -> dict:
     """generate + score + write both files: what `codereps evaluate` and the experiment runner call.
 
     metadata (model, base_model, variant, ir, ir_tokens_per_prompt, ...) goes into both JSON files."""
+    metadata = dict(metadata or {})
     docs = task.get_dataset() if docs is None else docs
     start = time.perf_counter()
     generations = generate(
