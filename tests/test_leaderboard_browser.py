@@ -119,5 +119,20 @@ def test_leaderboard_table_sorting_and_chart_in_chromium(leaderboard_url):
             shot = ARTIFACTS / "leaderboard.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+            # Filtering: without variant A two rows go, and the chart is redrawn for the rest.
+            old_chart = chart.get_attribute("src")
+            page.locator("#filter-variant label", has_text="A").locator("input").uncheck()
+            expect(page.locator(ROWS)).to_have_count(len(LM_RESULTS) - 2, timeout=30_000)
+            assert "A" not in _column(page, "variant")
+            expect(chart).not_to_have_attribute("src", old_chart, timeout=30_000)
+
+            page.get_by_role("tab", name="Tokenizer efficiency").click()
+            ir_cells = page.locator(".tokenizer-table [role=gridcell]", has_text="IR BPE 512")
+            expect(ir_cells).to_have_count(2, timeout=30_000)  # one per IR field (ast, cfg)
+            page.get_by_role("tab", name="Pair classifiers").click()
+            expect(page.locator("#classifier-table")).to_contain_text(
+                "mrochk/codereps-pair-src-cfg", timeout=30_000
+            )
         finally:
             browser.close()

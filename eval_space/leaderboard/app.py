@@ -133,7 +133,9 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
             if not data.tokenizer_tables and not data.tokenizer_images:
                 gr.Markdown("No `tokenizer_report/` in these results.")
             for name, rows in sorted(data.tokenizer_tables.items()):
-                gr.Dataframe(pd.DataFrame(rows), label=name, interactive=False)
+                gr.Dataframe(
+                    pd.DataFrame(rows), label=name, interactive=False, elem_classes="tokenizer-table"
+                )
             if data.tokenizer_images:
                 gr.Gallery(data.tokenizer_images, label="compression plots", columns=2, height="auto")
 
