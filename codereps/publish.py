@@ -54,6 +54,7 @@ class Artifact:
     folder: Path  # what gets published (a staged copy for assembled repos)
     source: Path  # where it came from, for the listing
     evaluated: bool = False  # a model with a results JSON: its card must carry model-index
+    error: str | None = None  # why it cannot be published (reported, counted as failed)
 
 
 def tokenizer_repo_name(folder_name: str) -> str:
@@ -76,7 +77,12 @@ def default_run_dir() -> Path | None:
         for p in [*build.glob("*/"), *build.glob("*/*/")]
         if (p / "results").is_dir() or (p / "models").is_dir()
     ]
-    return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
+
+    def last_written(run: Path) -> float:
+        # A folder's mtime changes only when entries come or go: look at the run's outputs too.
+        return max(p.stat().st_mtime for p in [run, *run.glob("models/*"), *run.glob("results/*")])
+
+    return max(candidates, key=last_written, default=None)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -183,9 +189,14 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
     for model_dir in sorted(p for p in (run_dir / "models").glob("*") if p.is_dir()):
         repo_id = f"{namespace}/{model_repo_name(model_dir.name)}"
         evaluated = (run_dir / "results" / f"{model_dir.name}.json").is_file()
-        artifacts.append(
-            Artifact("model", "model", repo_id, _stage_model(model_dir, staging), model_dir, evaluated)
-        )
+        try:
+            staged = _stage_model(model_dir, staging)
+        except HubPublishError as e:  # e.g. still training: the other repos go on, this one is reported
+            artifacts.append(
+                Artifact("model", "model", repo_id, model_dir, model_dir, evaluated, error=str(e))
+            )
+            continue
+        artifacts.append(Artifact("model", "model", repo_id, staged, model_dir, evaluated))
         model_ids.append(repo_id)
     results_stage = None
     if (run_dir / "results").is_dir():
@@ -210,7 +221,8 @@ def collect_artifacts(run_dir: Path, namespace: str, staging: Path) -> list:
         )
     )
     for artifact in artifacts:
-        _check_no_token(artifact)
+        if not artifact.error:
+            _check_no_token(artifact)
     return artifacts
 
 
@@ -234,6 +246,9 @@ def check_cards(artifacts: list) -> dict:
 
     errors = {}
     for artifact in artifacts:
+        if artifact.error:
+            errors[artifact.repo_id] = f"error: {artifact.error}"
+            continue
         try:
             problems = card_problems(
                 artifact.folder,
@@ -343,6 +358,8 @@ def make_hf_api():
 
 
 def _describe(artifact: Artifact) -> str:
+    if artifact.error:
+        return f"{artifact.kind:<18} {artifact.repo_type:<8} {artifact.repo_id:<45} <- NOT PUBLISHABLE: {artifact.error}"
     files = folder_files(artifact.folder)
     size_mb = sum((artifact.folder / f).stat().st_size for f in files) / 1e6
     return f"{artifact.kind:<18} {artifact.repo_type:<8} {artifact.repo_id:<45} <- {artifact.source} ({len(files)} files, {size_mb:.1f} MB)"
@@ -416,6 +433,8 @@ def main(args) -> int:
     if run_dir is None:
         print("publish: no run folder given and none under build/; pass --from DIR", file=sys.stderr)
         return 2
+    if not args.run_dir:
+        print(f"publish: no --from: using the most recently written run, {run_dir}")
     try:
         outcome = publish_run(run_dir, args.namespace, args.local_hub, args.dry_run, args.overwrite)
     except HubPublishError as e:

@@ -104,8 +104,14 @@ def test_missing_model_card_is_reported(tmp_path, capsys):
     run = make_run_folder(tmp_path)
     (run / "models" / "tiny-C" / "merged" / "README.md").unlink()
     (run / "models" / "tiny-C" / "adapter" / "README.md").unlink(missing_ok=True)
-    assert _publish("--from", run, "--local-hub", tmp_path / "hub", "--dry-run") == 1
-    assert "model tiny-C has no model card (README.md in" in capsys.readouterr().err
+    hub = tmp_path / "hub"
+    assert _publish("--from", run, "--local-hub", hub, "--namespace", "ns") == 1
+    out = capsys.readouterr().out
+    assert (
+        "ns/codereps-tiny-C" in out and "NOT PUBLISHABLE: model tiny-C has no model card (README.md in" in out
+    )
+    assert "5 committed, 0 unchanged, 1 failed" in out  # the other repos are published
+    assert not (hub / "models" / "ns" / "codereps-tiny-C").exists()
 
 
 def test_model_card_beside_merged_goes_to_the_repo_root(tmp_path, capsys):
