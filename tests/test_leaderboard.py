@@ -68,6 +68,11 @@ def test_chart_draws_one_bar_per_model(results_folder):
     assert len(fig10.axes[0].patches) == 5  # tiny-phi-C has no pass@10: no bar rather than a zero bar
 
 
+def test_a_run_folder_reads_its_results(results_folder):
+    data = load_leaderboard_data(str(results_folder.parent))
+    assert len(data.lm_rows) == len(LM_RESULTS) and "compression.json" in data.tokenizer_tables
+
+
 def test_missing_source_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither a folder nor"):
         load_leaderboard_data(str(tmp_path / "nowhere" / "deep"))

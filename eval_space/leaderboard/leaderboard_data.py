@@ -47,13 +47,15 @@ class LeaderboardData:
 
 
 def resolve_results_source(source: str) -> Path:
-    """A local folder as is; otherwise a Hub dataset repo id, downloaded (HF_ENDPOINT is honoured)."""
+    """A local folder (a run folder means its results/); otherwise a Hub dataset repo id, downloaded."""
     path = Path(source)
     if path.exists():
         if not path.is_dir():
             raise NotADirectoryError(
                 f"results source {source} is a file, expected a folder or a dataset repo id"
             )
+        if (path / "results").is_dir() and not any(path.glob("*.json")):
+            return path / "results"  # a run folder: its results/ (and tokenizer_report/ beside it)
         return path
     if source.count("/") != 1:
         raise FileNotFoundError(
