@@ -131,3 +131,21 @@ def test_dataset_and_model_load_by_name_through_olah(tmp_path):
         "model_type": "llama",
         "pass@1": 0.25,
     }
+
+
+def test_seeded_main_revisions_are_what_olah_reads_offline(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from olah.utils.repo_utils import get_commit_hf_offline, get_newest_commit_hf_offline
+    from olah_fixtures import seed_main_revisions
+
+    hub, cache = tmp_path / "hub", tmp_path / "cache"
+    sha = publish_to_local_hub(make_dataset_folder(tmp_path), hub, "dataset", "ns/tiny")
+    assert seed_main_revisions(hub, cache) == ["datasets/ns/tiny"]
+    app = SimpleNamespace(
+        state=SimpleNamespace(app_settings=SimpleNamespace(config=SimpleNamespace(repos_path=str(cache))))
+    )
+    assert asyncio.run(get_commit_hf_offline(app, "datasets", "ns", "tiny", "main")) == sha
+    assert asyncio.run(get_newest_commit_hf_offline(app, "datasets", "ns", "tiny")) == sha
+    assert asyncio.run(get_commit_hf_offline(app, "datasets", "ns", "other", "main")) is None
