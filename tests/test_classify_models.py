@@ -82,14 +82,52 @@ def test_dual_encoder_trains_saves_and_reloads(pair, pair_dataset, tokenizer_pat
     assert (tmp_path / "model" / f"tokenizer-{classifier.members[1]}").is_dir()
 
 
-def test_dual_encoder_loads_through_automodel(pair_dataset, tokenizer_paths, tmp_path):
+REMOTE_CODE_CHECK = """
+import sys
+import torch
+sys.modules["trainers"] = None  # the codereps package is unavailable: only the folder's own code may load
+from transformers import AutoModel
+model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True).eval()
+batch, logits = torch.load(sys.argv[2])
+with torch.no_grad():
+    torch.testing.assert_close(model(**batch).logits, logits, rtol=0, atol=1e-6)
+print(type(model).__module__)
+"""
+
+
+def test_dual_encoder_loads_through_automodel_and_remote_code(pair_dataset, tokenizer_paths, tmp_path):
+    import subprocess
+    import sys
+
     from transformers import AutoConfig, AutoModel
 
     from trainers.classifiers.dual_encoder import DualEncoderForPairClassification
 
-    train_save_reload("dual-encoder", "src-cfg", pair_dataset, tokenizer_paths, tmp_path, 30, 3e-3, 16)
-    assert AutoConfig.from_pretrained(tmp_path / "model").model_type == "codereps-dual-encoder"
-    assert isinstance(AutoModel.from_pretrained(tmp_path / "model"), DualEncoderForPairClassification)
+    classifier, _ = train_save_reload(
+        "dual-encoder", "src-cfg", pair_dataset, tokenizer_paths, tmp_path, 30, 3e-3, 16
+    )
+    folder = tmp_path / "model"
+    assert AutoConfig.from_pretrained(folder).model_type == "codereps-dual-encoder"
+    assert isinstance(AutoModel.from_pretrained(folder), DualEncoderForPairClassification)
+
+    # the folder carries its modeling file: a process without codereps loads it with trust_remote_code
+    assert (folder / "dual_encoder.py").is_file()
+    batch = {
+        "input_ids_a": torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]]),
+        "attention_mask_a": torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]]),
+        "input_ids_b": torch.tensor([[3, 4, 5], [6, 0, 0]]),
+        "attention_mask_b": torch.tensor([[1, 1, 1], [1, 0, 0]]),
+    }
+    with torch.no_grad():
+        torch.save((batch, classifier.model.eval()(**batch).logits), tmp_path / "batch.pt")
+    done = subprocess.run(
+        [sys.executable, "-c", REMOTE_CODE_CHECK, str(folder), str(tmp_path / "batch.pt")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().startswith("transformers_modules.")
 
 
 @pytest.mark.slow

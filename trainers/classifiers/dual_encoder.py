@@ -126,10 +126,9 @@ class DualEncoderForPairClassification(PreTrainedModel):
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
-def register_dual_encoder():
-    """Lets `AutoConfig`/`AutoModel.from_pretrained(folder)` load a saved dual encoder."""
-    AutoConfig.register(DualEncoderConfig.model_type, DualEncoderConfig, exist_ok=True)
-    AutoModel.register(DualEncoderConfig, DualEncoderForPairClassification, exist_ok=True)
-
-
-register_dual_encoder()
+# In this process `AutoModel.from_pretrained(folder)` finds the classes by model type; a saved folder also
+# gets a copy of this file and an `auto_map`, so `trust_remote_code=True` loads it without codereps installed.
+AutoConfig.register(DualEncoderConfig.model_type, DualEncoderConfig, exist_ok=True)
+AutoModel.register(DualEncoderConfig, DualEncoderForPairClassification, exist_ok=True)
+DualEncoderConfig.register_for_auto_class()
+DualEncoderForPairClassification.register_for_auto_class("AutoModel")

@@ -83,5 +83,8 @@ class ExtendedEncoderForPairClassification(PreTrainedModel):
         return self.encoder(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels, **extra)
 
 
+# As for the dual encoder: registered here, and a copy of this file with an `auto_map` in every saved folder.
 AutoConfig.register(ExtendedEncoderConfig.model_type, ExtendedEncoderConfig, exist_ok=True)
 AutoModel.register(ExtendedEncoderConfig, ExtendedEncoderForPairClassification, exist_ok=True)
+ExtendedEncoderConfig.register_for_auto_class()
+ExtendedEncoderForPairClassification.register_for_auto_class("AutoModel")
