@@ -14,10 +14,12 @@ def dataset_repo_id(dataset: str, namespace: str) -> str:
 
 def leaderboard_results(name, classifier, metrics, dataset_id, split, train_stats=None):
     """The leaderboard's classification-tab record (same top-level keys as the pass@k results)."""
+    from model_cards.classifier_card import base_model_repo_id
+
     ir = [m for m in classifier.members if m != "src"]
     return {
         "model": name,
-        "base_model": classifier.base_model and Path(str(classifier.base_model)).name,
+        "base_model": base_model_repo_id(classifier.base_model),
         "variant": classifier.arch,
         "ir": "+".join(ir),
         "task": f"pair-classification-{classifier.pair}",
