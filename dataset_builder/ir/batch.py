@@ -1,12 +1,13 @@
 """Row-level entry points used by the CLI and the dataset builder."""
 
 import ast
+import re
 from dataclasses import dataclass
 
 from .ast_ir import serialize_ast_tree
 from .cfg_ir import serialize_cfg_tree
 from .errors import IRError, TooDeepError
-from .parsing import first_function, parse_source, top_level_functions
+from .parsing import first_function, parse_source
 
 
 def serialize_source(src: str) -> dict:
@@ -37,25 +38,41 @@ class FunctionSource:
 
 
 def function_sources(file_src: str) -> list[FunctionSource]:
-    """Every function and method of a file, with its source segment (decorators excluded)."""
+    """Every function and method of a file, with its source segment (decorators excluded).
+
+    The segment is exactly `ast.get_source_segment(file_src, node)`, computed from
+    one split of the file: the stdlib helper re-splits the whole file character by
+    character for every function, which made this quadratic (minutes on the stdlib).
+    """
     tree = parse_source(file_src)
+    lines = _LINE.findall(file_src)
     out = []
     for node, qualname in _with_qualnames(tree):
-        segment = ast.get_source_segment(file_src, node)
-        if segment is not None:
-            out.append(FunctionSource(qualname, node.lineno, segment))
+        out.append(FunctionSource(qualname, node.lineno, _segment(lines, node)))
     return out
 
 
+# A line with its ending, split only at \r\n, \r and \n like the parser (and
+# `ast.get_source_segment`) count lines: str.splitlines also splits at \f, \x1c, ...
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    # Offsets are UTF-8 byte offsets within their lines, as in `ast.get_source_segment`.
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset : node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    tail = lines[last].encode()[: node.end_col_offset].decode()
+    return "".join([head, *lines[first + 1 : last], tail])
+
+
 def _with_qualnames(tree: ast.Module):
-    parents = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    for fn in top_level_functions(tree):
-        names = [fn.name]
-        node = parents.get(fn)
-        while isinstance(node, ast.ClassDef):
-            names.append(node.name)
-            node = parents.get(node)
-        yield fn, ".".join(reversed(names))
+    """`top_level_functions` order (module and class bodies, depth first), with dotted class prefixes."""
+    stack = [(node, ()) for node in reversed(tree.body)]
+    while stack:
+        node, prefix = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node, ".".join((*prefix, node.name))
+        elif isinstance(node, ast.ClassDef):
+            stack.extend((child, (*prefix, node.name)) for child in reversed(node.body))
