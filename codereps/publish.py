@@ -1,8 +1,8 @@
 """`codereps publish`: every artifact of an experiment run as a Hub repo.
 
-    codereps publish --from build/smoke --local-hub build/hub --namespace mrochk
-    codereps publish --from build/smoke --dry-run
-    HF_TOKEN=... codereps publish --from build/smoke --namespace me
+    codereps publish --from build/experiments/smoke --local-hub build/hub --namespace mrochk
+    codereps publish --from build/experiments/smoke --dry-run
+    HF_TOKEN=... codereps publish --from build/experiments/smoke --namespace me
 
 Reads the run folder `codereps experiment` writes:
 
@@ -407,8 +407,13 @@ def publish_run(
 
 
 def add_parser(subparsers):
+    import argparse
+
     parser = subparsers.add_parser(
-        "publish", help="publish a run's dataset, tokenizers, models, results and Spaces", description=__doc__
+        "publish",
+        help="publish a run's dataset, tokenizers, models, results and Spaces",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--from",

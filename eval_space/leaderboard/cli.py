@@ -1,19 +1,25 @@
 """`codereps leaderboard`: serve the leaderboard Space locally.
 
-codereps leaderboard --results build/smoke/results
-codereps leaderboard --results mrochk/codereps-results --port 7860
+codereps leaderboard --results build/experiments/smoke          # a run folder (its results/)
+codereps leaderboard --results build/experiments/smoke/results
+codereps leaderboard --results mrochk/codereps-results --port 7860   # a Hub results dataset
 """
 
 
 def add_parser(subparsers):
+    import argparse
+
     parser = subparsers.add_parser(
-        "leaderboard", help="serve the leaderboard Space locally", description=__doc__
+        "leaderboard",
+        help="serve the leaderboard Space locally",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--results",
         default=None,
-        help="results folder or Hub dataset repo id (default: $CODEREPS_RESULTS, the Space's results/, "
-        "or mrochk/codereps-results)",
+        help="results folder, run folder or Hub dataset repo id (default: $CODEREPS_RESULTS, the Space's "
+        "results/, or mrochk/codereps-results)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: local only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
