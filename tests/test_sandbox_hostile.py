@@ -280,3 +280,15 @@ def test_rlimits_only_mode_reports_itself_and_still_judges_correctly():
         outcomes = executor.run(jobs)
     assert {o["isolation"] for o in outcomes} == {"rlimits"}
     assert [o["status"] for o in outcomes] == ["passed", "failed", "timed out"]
+
+
+def test_a_detached_daemon_dies_with_its_candidate():
+    """A candidate passes but leaves a setsid'd child behind: it is killed before the next candidate runs."""
+    daemon = candidate(
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n    os._exit(0)\n"
+    ).replace("return 2", "return 1")
+    with SandboxExecutor(workers=1, limits=SMALL_LIMITS) as executor:
+        outcome = executor.run([(daemon, FAILING_TEST)])[0]
+        assert outcome["passed"], outcome
+        if "uid" in executor.isolation:
+            assert _sandbox_processes() == []

@@ -433,6 +433,14 @@ class _Server:
         return True
 
     def serve(self):
+        if "pid" in self.layers:
+            # One PID namespace per worker with this loop as its init: after each candidate, kill(-1)
+            # from init reaches every process the candidate left behind, however it detached.
+            _unshare(CLONE_NEWPID)
+            init = os.fork()
+            if init != 0:
+                _hold_namespace(init)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # init must not die of a candidate's signal
         _write_line(1, {"isolation": self.isolation})
         stdin = os.fdopen(0, "rb", buffering=0)
         buffer = b""
@@ -449,72 +457,33 @@ class _Server:
             shutil.rmtree(self.work_root, ignore_errors=True)
 
     def run_job(self, program: str, test: str) -> dict:
-        verdict_r, verdict_w = os.pipe()
-        gc.freeze()
-        supervisor = os.fork()
-        if supervisor == 0:
-            os.close(verdict_r)
-            try:
-                verdict = self.supervise(program, test)
-            except BaseException as e:  # the supervisor must always answer
-                verdict = _outcome(
-                    "failed", f"SandboxError: {type(e).__name__}: {e}", "", 0.0, self.isolation
-                )
-            _write_all(verdict_w, json.dumps(verdict).encode())
-            os._exit(0)
-        os.close(verdict_w)
-        data = _read_all(verdict_r)
-        os.close(verdict_r)
-        os.waitpid(supervisor, 0)
-        if not data:
-            return _outcome("failed", "SandboxError: supervisor gave no verdict", "", 0.0, self.isolation)
-        return json.loads(data)
-
-    # -- the supervisor (trusted, forked per candidate)
-
-    def supervise(self, program: str, test: str) -> dict:
-        sandbox_dir = tempfile.mkdtemp(prefix="candidate-", dir=self.work_root)
+        sandbox_dir = None
         try:
+            sandbox_dir = tempfile.mkdtemp(prefix="candidate-", dir=self.work_root)
             if self.uid is not None:
                 os.chown(sandbox_dir, self.uid, self.uid)
-            return self._supervise_in(sandbox_dir, program, test)
+            return self._supervise(sandbox_dir, program, test)
+        except Exception as e:  # the server must always answer
+            return _outcome("failed", f"SandboxError: {type(e).__name__}: {e}", "", 0.0, self.isolation)
         finally:
-            shutil.rmtree(sandbox_dir, ignore_errors=True)
+            if sandbox_dir is not None:
+                shutil.rmtree(sandbox_dir, ignore_errors=True)
 
-    def _supervise_in(self, sandbox_dir: str, program: str, test: str) -> dict:
+    def _supervise(self, sandbox_dir: str, program: str, test: str) -> dict:
         nonce = secrets.token_hex(16)
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()
-        use_pid_namespace = "pid" in self.layers
-        if use_pid_namespace:
-            _unshare(CLONE_NEWPID)  # our next child is init of a fresh PID namespace
+        gc.freeze()
         start = time.monotonic()
         child = os.fork()
         if child == 0:
-            os.close(result_r)
-            os.close(output_r)
-            if use_pid_namespace:
-                runner = os.fork()
-                if runner == 0:
-                    self._run_candidate(sandbox_dir, program, test, nonce, result_w, output_w)
-                _act_as_init(runner)
             self._run_candidate(sandbox_dir, program, test, nonce, result_w, output_w)
         os.close(result_w)
         os.close(output_w)
         results, output, status, timed_out, output_capped = self._watch(child, result_r, output_r)
         seconds = time.monotonic() - start
         self._kill_stragglers(child)
-        return _classify(
-            results,
-            nonce,
-            status,
-            timed_out,
-            output_capped,
-            output,
-            seconds,
-            self.isolation,
-            use_pid_namespace,
-        )
+        return _classify(results, nonce, status, timed_out, output_capped, output, seconds, self.isolation)
 
     def _watch(self, child: int, result_r: int, output_r: int):
         deadline = time.monotonic() + self.limits.timeout
@@ -527,7 +496,7 @@ class _Server:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
-                self._kill(child)
+                status = self._kill(child).get(child)
                 break
             ready, _, _ = select.select([pidfd, *open_fds], [], [], remaining)
             for fd in ready:
@@ -559,17 +528,19 @@ class _Server:
             os.close(fd)
         return bytes(results), bytes(output), status, timed_out, output_capped
 
-    def _kill(self, child: int):
-        # In a PID namespace, killing init takes every process in it down; otherwise kill the group.
-        with contextlib.suppress(ProcessLookupError):
-            if "pid" in self.layers:
-                os.kill(child, signal.SIGKILL)
-            else:
-                os.killpg(child, signal.SIGKILL)
+    def _kill(self, child: int) -> dict:
+        """Returns the statuses of the processes it reaped (the child's among them, in a PID namespace)."""
+        if "pid" in self.layers:
+            return _kill_namespace()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child, signal.SIGKILL)
+        return {}
 
     def _kill_stragglers(self, child: int):
+        """Whatever the candidate started and left running (a daemon, a fork bomb) dies before the next one."""
         if "pid" in self.layers:
-            return  # init is gone, so the kernel has already killed the namespace
+            _kill_namespace()
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child, signal.SIGKILL)
         if self.uid is not None:
@@ -593,6 +564,9 @@ class _Server:
             sys.stdin = None
             random.seed()
             sys.argv = ["candidate"]
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler
+            )  # init ignores it; the candidate need not
         except BaseException as e:
             _write_all(result_w, json.dumps({"error": f"SandboxError: {type(e).__name__}: {e}"}).encode())
             os._exit(3)
@@ -661,18 +635,37 @@ def _flush_std_streams():
             stream.flush()
 
 
-def _act_as_init(runner: int):
-    """PID 1 of the candidate's namespace: wait for the runner, pass on its status, take the rest down."""
-    try:
-        while True:
-            pid, status = os.waitpid(-1, 0)
-            if pid == runner:
-                break
-    except BaseException:
-        os._exit(125)
-    if os.WIFSIGNALED(status):
-        os._exit(128 + os.WTERMSIG(status))
+def _hold_namespace(init: int):
+    """The process outside the PID namespace: lets go of the protocol pipes and waits for init."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(null, fd)
+    status = os.waitpid(init, 0)[1]
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _kill_namespace(patience: float = 10.0) -> dict:
+    """As init of the PID namespace: SIGKILL every other process in it and reap them all."""
+    statuses = {}
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            os.kill(-1, signal.SIGKILL)  # from init, -1 means every process of the namespace but init
+        except ProcessLookupError:
+            break
+        reaped = False
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            statuses[pid] = status
+            reaped = True
+        if not reaped:
+            time.sleep(0.0005)
+    return statuses
 
 
 def _kill_all_of_uid(uid: int):
@@ -719,7 +712,7 @@ def _drop_all_capabilities():
     _libc_call("capset", ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)()))
 
 
-def _classify(results, nonce, status, timed_out, output_capped, output, seconds, isolation, via_init) -> dict:
+def _classify(results, nonce, status, timed_out, output_capped, output, seconds, isolation) -> dict:
     text = output.decode(errors="replace")
     if timed_out:
         return _outcome("timed out", "TimeoutError: wall-clock limit reached", text, seconds, isolation)
@@ -729,7 +722,7 @@ def _classify(results, nonce, status, timed_out, output_capped, output, seconds,
             record = json.loads(line)
             if isinstance(record, dict):
                 records.append(record)
-    exit_code, signal_number = _decode_status(status, via_init)
+    exit_code, signal_number = _decode_status(status)
     finished = any(r.get("finished") == nonce for r in records)
     if finished and exit_code == 0 and signal_number is None and not output_capped:
         return _outcome("passed", None, text, seconds, isolation)
@@ -758,13 +751,10 @@ def _classify(results, nonce, status, timed_out, output_capped, output, seconds,
     )
 
 
-def _decode_status(status: int, via_init: bool):
+def _decode_status(status: int):
     if os.WIFSIGNALED(status):
         return None, os.WTERMSIG(status)
-    code = os.waitstatus_to_exitcode(status)
-    if via_init and code > 128:  # init reports "runner killed by signal N" as 128 + N
-        return None, code - 128
-    return code, None
+    return os.waitstatus_to_exitcode(status), None
 
 
 def _write_all(fd: int, data: bytes):
