@@ -15,6 +15,9 @@ from trainers.run import ResumeError, train_variant
 from trainers.sft import parse
 from trainers.tiny_model import build_tiny_model
 
+# ~80 s on an idle 2-core machine (several minutes under load): real training steps, merges and reloads
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
