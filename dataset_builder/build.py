@@ -8,15 +8,13 @@ counted by skip reason, split, and written as Parquet (see `writer.py`).
 """
 
 import time
-import warnings
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
-from itertools import pairwise
 from pathlib import Path
 
 from . import writer
 from .filters import FILTER_REASON_PREFIX, filter_rule_descriptions
-from .rows import INTERNAL_COLUMNS, generate_rows, generator_features, row_features
+from .rows import generate_rows, generator_features, row_features
 
 
 class EmptyBuildError(RuntimeError):
@@ -64,14 +62,14 @@ def build_source_config(
             cache_dir=str(staged / "cache"),
         )
         seconds = time.perf_counter() - started
-        ds = _in_input_order(ds)
         counts = _count_outcomes(ds, source.splits)
+        features = row_features(source)
 
         config_stage = staged / "data" / config  # same relative layout as in the output folder
         config_stage.mkdir(parents=True)
         splits, empty_splits = {}, []
         for split in source.splits:
-            split_ds = ds.select(counts.pop_indices(split)).remove_columns(list(INTERNAL_COLUMNS))
+            split_ds = _rows_in_input_order(ds, counts.pop_indices(split), features)
             if len(split_ds) == 0:
                 empty_splits.append(split)  # `datasets` refuses a split with no rows: leave it out
                 continue
@@ -95,7 +93,7 @@ def build_source_config(
             "citation": source.citation,
             "filter": filter_name,
             "filter_rules": filter_rule_descriptions(filter_name),
-            "features": row_features(source).to_dict(),
+            "features": features.to_dict(),
             "splits": splits,
             "empty_splits": empty_splits,
             "items_read": len(ds),
@@ -121,13 +119,31 @@ def build_source_config(
     return report
 
 
-def _in_input_order(ds):
-    """Rows come back shard-major with several processes; sort by input position so output ignores num_proc."""
-    if any(a > b for a, b in pairwise(ds["_order"])):
-        with warnings.catch_warnings():  # pyarrow's FutureWarning about datasets' own sort options
-            warnings.simplefilter("ignore", FutureWarning)
-            return ds.sort("_order")
-    return ds
+# Rows taken per `Table.take` call when gathering a split: bounds the temporary copy of the columns.
+TAKE_ROWS = 100_000
+
+
+def _rows_in_input_order(ds, order_and_index: list, features):
+    """One split's rows, in input order, as an in-memory Dataset of the published columns.
+
+    With several processes rows come back shard-major; sorting by the input position makes the
+    output independent of `num_proc`. The rows are gathered with `pyarrow.Table.take` in large
+    slices: `Dataset.select` + `to_parquet` takes them a batch at a time from the chunked,
+    memory-mapped table, which cost O(rows) per batch (11.6 s vs 1.4 s for 20k of 48k rows).
+    """
+    import pyarrow as pa
+    from datasets import Dataset
+    from datasets.info import DatasetInfo
+    from datasets.table import InMemoryTable
+
+    indices = [i for _, i in sorted(order_and_index)]
+    table = ds.data.table.select(list(features))
+    pieces = [
+        table.take(pa.array(indices[i : i + TAKE_ROWS], pa.int64()))
+        for i in range(0, len(indices), TAKE_ROWS)
+    ]
+    taken = pa.concat_tables(pieces) if pieces else table.slice(0, 0)
+    return Dataset(InMemoryTable(taken.replace_schema_metadata(None)), info=DatasetInfo(features=features))
 
 
 class _Outcomes:
@@ -145,13 +161,13 @@ class _Outcomes:
 
 def _count_outcomes(ds, splits) -> _Outcomes:
     out = _Outcomes()
-    skip_col, split_col = list(ds["_skip"]), list(ds["_split"])
+    skip_col, split_col, order_col = list(ds["_skip"]), list(ds["_split"]), list(ds["_order"])
     reasons = Counter()
     examples = defaultdict(list)
     detail_col = None
     for i, (reason, split) in enumerate(zip(skip_col, split_col, strict=True)):
         if reason is None:
-            out.indices[split].append(i)
+            out.indices[split].append((order_col[i], i))
             continue
         reasons[reason] += 1
         if len(examples[reason]) < EXAMPLES_PER_REASON:
