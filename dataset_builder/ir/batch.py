@@ -4,8 +4,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from .ast_ir import serialize_ast_tree
-from .cfg_ir import serialize_cfg_tree
+from .cfg_ir import serialize_ast_and_cfg
 from .errors import IRError, TooDeepError
 from .parsing import first_function, parse_source
 
@@ -15,8 +14,8 @@ def serialize_source(src: str) -> dict:
     tree = parse_source(src)
     first_function(tree)  # a source with no function has no CFG: fail before doing any work
     try:
-        ast_ir = serialize_ast_tree(tree)
-        cfg_ir = serialize_cfg_tree(tree)  # the same tree: each row is parsed once
+        # One parse and one walk of the tree for both IRs (cfg_walk.TreeIndex).
+        ast_ir, cfg_ir = serialize_ast_and_cfg(tree)
     except RecursionError:
         raise TooDeepError("source nests too deeply to serialize") from None
     return {"ast": ast_ir, "cfg": cfg_ir}

@@ -25,12 +25,12 @@ docs/cfg_format.md (nested functions and classes, `*args`, `async`, `match`,
 import ast
 
 from .cfg_graph import build_blocks
+from .cfg_walk import TreeIndex
 from .errors import TooDeepError
 from .parsing import first_function, parse_source
 
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _CONTROL_NAMES = {ast.If: "If", ast.For: "For", ast.While: "While", ast.Return: "Return", ast.Try: "Try"}
-_COUNTED_CALLEES = (ast.Name, ast.Attribute)
-_YIELD_OR_AWAIT = (ast.Yield, ast.Await)
 
 
 def serialize_cfg(src: str) -> str:
@@ -39,15 +39,34 @@ def serialize_cfg(src: str) -> str:
 
 def serialize_cfg_tree(tree: ast.AST) -> str:
     """`cfg` of the first function in an already parsed source (so a caller parses once)."""
-    function = first_function(tree)
+    return serialize_ast_and_cfg(tree)[1]
+
+
+def serialize_ast_and_cfg(tree: ast.AST) -> tuple[str, str]:
+    """Both IRs of a parsed source from one walk of its tree: (`ast`, `cfg`).
+
+    The `ast` string is the one `ast_ir.serialize_ast_tree` writes.
+    """
+    function = _first_function(tree)
+    index = TreeIndex(tree)
     try:
-        return _serialize_function(function)
+        cfg = _serialize_function(function, index)
     except RecursionError:
         raise TooDeepError("statements nest too deeply to build the control flow graph") from None
+    return "_".join(index.names), cfg
 
 
-def _serialize_function(function) -> str:
-    calls = _CallIndex(function)
+def _first_function(tree: ast.AST):
+    # `first_function`'s breadth-first walk meets the module's own statements first,
+    # so a top-level def, the usual case, is found without walking anything.
+    if isinstance(tree, ast.Module):
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return node
+    return first_function(tree)
+
+
+def _serialize_function(function, calls: TreeIndex) -> str:
     blocks = build_blocks(function, calls.has_yield_or_await)
     number = {id(block): i for i, block in enumerate(blocks)}
     successors = [[number[id(link.target)] for link in block.exits] for block in blocks]
@@ -73,49 +92,7 @@ def _control_name(block) -> str:
     return name
 
 
-class _CallIndex:
-    """Every call of the body numbered in pre-order, so a statement's calls are one range.
-
-    `span[stmt] = (lo, hi)`: the statement's subtree holds calls lo..hi-1;
-    `prefix[i]`: how many of calls 0..i-1 have a `Name`/`Attribute` callee.
-    One explicit-stack walk over every node (expressions can nest thousands deep).
-    """
-
-    def __init__(self, function):
-        span = {}
-        prefix = [0]
-        has_yield_or_await = False
-        stack = list(reversed(function.body))
-        n = 0
-        counted = 0
-        while stack:
-            node = stack.pop()
-            kind = type(node)
-            if kind is tuple:  # end of a statement's subtree
-                stmt, lo = node
-                span[stmt] = (lo, n)
-                continue
-            if kind is ast.Call:
-                n += 1
-                if isinstance(node.func, _COUNTED_CALLEES):
-                    counted += 1
-                prefix.append(counted)
-            elif kind in _YIELD_OR_AWAIT:
-                has_yield_or_await = True
-            elif isinstance(node, ast.stmt):
-                stack.append((node, n))
-            children = list(ast.iter_child_nodes(node))
-            children.reverse()
-            stack += children
-        self.span = span
-        self.prefix = prefix
-        self.has_yield_or_await = has_yield_or_await
-
-    def count(self, lo: int, hi: int) -> int:
-        return self.prefix[hi] - self.prefix[lo]
-
-
-def _count_calls(blocks, successors, calls: _CallIndex, skip) -> list[int]:
+def _count_calls(blocks, successors, calls: TreeIndex, skip) -> list[int]:
     """funcskeleton's pruned call counts, without its walk over every path.
 
     funcskeleton walks every path from the entry (never re-entering a block already
@@ -128,9 +105,13 @@ def _count_calls(blocks, successors, calls: _CallIndex, skip) -> list[int]:
       (a successor that dominates it, a loop guard reached by the back edge, is
       always already on the path, so funcskeleton never visits it from there).
     """
-    idom = _immediate_dominators(successors)
+    # Only a loop makes a cycle, hence an edge to a dominator: without one, skip the analysis.
+    has_loop = any(isinstance(stmt, _LOOPS) for block in blocks for stmt in block.statements)
+    idom = _immediate_dominators(successors) if has_loop else None
 
     def dominates(a: int, b: int) -> bool:
+        if idom is None:
+            return a == b
         while b != a:
             if b == 0:
                 return False
@@ -159,7 +140,7 @@ def _merge(spans):
     return merged
 
 
-def _overlap(lo: int, hi: int, merged, calls: _CallIndex) -> int:
+def _overlap(lo: int, hi: int, merged, calls: TreeIndex) -> int:
     total = 0
     for a, b in merged:
         a, b = max(a, lo), min(b, hi)
