@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_builder.ir import function_sources
+from dataset_builder.ir import function_sources, serialize_ast, serialize_cfg, serialize_or_error
 from dataset_builder.ir.parsing import top_level_functions
 
 
@@ -62,3 +62,71 @@ def test_function_sources_split_lines_like_the_parser():
     assert [fn.src for fn in found] == [
         ast.get_source_segment(src, fn) for fn in top_level_functions(ast.parse(src))
     ]
+
+
+# Every kind of node the grammar has, more or less; `except*` only parses on 3.11+.
+SYNTAX_ZOO = [
+    """\
+async def zoo(a, /, b: int = 1, *args, c, d=2, **kw) -> "R":
+    global g
+    x: int = (y := 3)
+    s = f"{a!r:>{b}} {c=}" + b"raw" + ...
+    key = lambda q, *r, **t: q
+    items = [i async for i in aiter(a) if await i]
+    table = {k: v for k, v in kw.items()} | {*args} | {1, 2}
+    match a:
+        case {"k": [1, *rest], **others} | Point(x=0, y=[_, *_]) as p if p:
+            pass
+        case None | True | -1 | 1 + 2j | "s" | Color.RED:
+            pass
+        case (1, 2) | [3, 4]:
+            pass
+    async with ctx() as (m, n), other():
+        del m, n[0], n.attr
+    async for i, j in aiter(b):
+        continue
+    while not x and y or -x < y <= ~x is not None in t:
+        x **= 2; x //= 3; x @= m; x >>= 1; break
+    else:
+        pass
+    for k in range(3):
+        if k: continue
+    else:
+        raise ValueError("no") from None
+    assert x, "msg"
+    import os.path as osp
+    from .. import sibling
+    return a[1:2, ::3], (await b), *args
+""",
+    """\
+def gen(x):
+    nonlocal_free = 1
+    def inner():
+        nonlocal nonlocal_free
+        yield (yield from x)
+    class K(Base, metaclass=Meta):
+        attr = 1
+    return not (x if x else None)
+""",
+    """\
+def star(x):
+    try:
+        pass
+    except* (TypeError, ValueError) as group:
+        raise
+    finally:
+        done()
+""",
+]
+
+
+@pytest.mark.parametrize("src", SYNTAX_ZOO)
+def test_one_walk_ast_equals_the_reference_serializer(src):
+    try:
+        ast.parse(src)
+    except SyntaxError:
+        pytest.skip(f"needs a newer Python than {sys.version.split()[0]}")
+    row = serialize_or_error(src)
+    assert row["error"] is None
+    assert row["ast"] == serialize_ast(src)
+    assert row["cfg"] == serialize_cfg(src)

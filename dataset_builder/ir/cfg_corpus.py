@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ast_ir import serialize_ast
 from .batch import FunctionSource, function_sources, serialize_source
 from .errors import IRError
 
@@ -69,14 +70,18 @@ def _alarm(signum, frame):
 
 
 def check_stdlib(root: Path | None = None) -> dict:
-    """Serialize every function; any exception (typed or not) or a hang is a failure."""
+    """Serialize every function; any exception (typed or not), a hang, or an `ast` that
+    differs from `ast_ir`'s is a failure."""
     corpus = load_stdlib_corpus(root)
     failures = []
     signal.signal(signal.SIGALRM, _alarm)
     for rel, fn in corpus.functions:
         signal.alarm(PER_FUNCTION_TIMEOUT_S)
         try:
-            serialize_source(fn.src)
+            row = serialize_source(fn.src)
+            # The one-walk AST (cfg_walk) must equal the reference serializer (ast_ir).
+            if row["ast"] != serialize_ast(fn.src):
+                failures.append([rel, fn.qualname, "ast differs from ast_ir.serialize_ast"])
         except _FunctionTimeout:
             failures.append([rel, fn.qualname, f"timeout: no result after {PER_FUNCTION_TIMEOUT_S} s"])
         except Exception as e:  # report every kind: the check is that there are none
