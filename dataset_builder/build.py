@@ -47,6 +47,9 @@ def build_source_config(
     try:
         shards = source.shards(num_proc, part)
         processes = max(1, min(num_proc, len(shards)))
+        # `datasets` gives each process a contiguous run of shards; dealing them out round-robin first
+        # spreads big and small files evenly. Rows are put back in input order afterwards anyway.
+        shards = [shard for k in range(processes) for shard in shards[k::processes]]
         share = f", part {part[0]}/{part[1]}" if part[1] > 1 else ""
         log(
             f"codereps dataset: building {config} from {source.input_description()}{share} ({processes} process(es))"

@@ -64,3 +64,18 @@ def test_pairs_subcommand_and_push(tmp_path, tiny_project, monkeypatch):
     assert [u[:2] for u in uploads] == [("create", "someone/codereps"), ("upload", "someone/codereps")]
     assert uploads[0][2]["repo_type"] == "dataset" and uploads[1][2]["repo_type"] == "dataset"
     assert uploads[1][2]["folder_path"] == str(folder)
+
+
+def test_local_output_does_not_depend_on_num_proc(tmp_path, tiny_project):
+    from dataset_fixtures import read_config
+
+    (tiny_project / "pkg").mkdir()
+    (tiny_project / "pkg" / "big.py").write_text(
+        "".join(f"def g{i}(x):\n    return x + {i}\n\n" for i in range(40))
+    )
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", one, "--num-proc", 1) == 0
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", two, "--num-proc", 2) == 0
+    first, second = read_config(one, "local"), read_config(two, "local")
+    assert first.keys() == second.keys() and all(first[s].equals(second[s]) for s in first)
+    assert sum(t.num_rows for t in first.values()) == 52
