@@ -74,9 +74,9 @@ def run_bare_subprocess(predictions, references, workers, timeout):
             return False
         return done.returncode == 0
 
-    programs = [
-        (i, c + "\n" + t) for i, (cs, t) in enumerate(zip(predictions, references, strict=True)) for c in cs
-    ]
+    # The same sample-major schedule as ours, so both spread the copies of a slow problem over time.
+    order = sorted((j, i) for i, candidates in enumerate(predictions) for j in range(len(candidates)))
+    programs = [(i, predictions[i][j] + "\n" + references[i]) for j, i in order]
     with ThreadPoolExecutor(workers) as pool:
         passed = list(pool.map(lambda job: run(job[1]), programs))
     per_problem = [[] for _ in predictions]

@@ -140,21 +140,19 @@ def score_candidates(
         raise ValueError(f"{len(predictions)} candidate lists but {len(references)} test programs")
     names = list(problem_ids) if problem_ids is not None else [f"#{i}" for i in range(len(references))]
     check_enough_samples([len(candidates) for candidates in predictions], ks, names)
-    jobs = [
-        (candidate, test)
-        for candidates, test in zip(predictions, references, strict=True)
-        for candidate in candidates
-    ]
+    # Sample-major order (every problem's first candidate, then every second one, ...): the copies of a
+    # slow problem (MBPP 123 takes ~5 s) then run one after another on one worker, not on all at once.
+    order = sorted((j, i) for i, candidates in enumerate(predictions) for j in range(len(candidates)))
+    jobs = [(predictions[i][j], references[i]) for j, i in order]
     if executor is None:
         limits = Limits(timeout=timeout) if timeout is not None else Limits()
         with SandboxExecutor(workers=num_workers, limits=limits, isolation=isolation) as owned:
             outcomes, isolation_used = owned.run(jobs, progress=progress), owned.isolation
     else:
         outcomes, isolation_used = executor.run(jobs, progress=progress), executor.isolation
-    results, start = [], 0
-    for candidates in predictions:
-        results.append(outcomes[start : start + len(candidates)])
-        start += len(candidates)
+    results = [[None] * len(candidates) for candidates in predictions]
+    for (j, i), outcome in zip(order, outcomes, strict=True):
+        results[i][j] = outcome
     total = [len(r) for r in results]
     correct = [sum(o["passed"] for o in r) for r in results]
     scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
