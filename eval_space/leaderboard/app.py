@@ -20,6 +20,7 @@ except ImportError:  # run as `python app.py` inside the Space
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS_REPO = "mrochk/codereps-results"
+ROUND_DIGITS = 3  # shown in tables; the results files keep full precision
 VARIANT_COLORS = {"A": "#7f7f7f", "B": "#1f77b4", "C": "#2ca02c"}
 
 # System fonts only: the default theme fetches Google Fonts, which offline machines cannot reach.
@@ -95,7 +96,7 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
 
     def refresh(base_models, variants, irs, tasks, search, sort_by, ascending, metric):
         frame = lm_table(data, base_models, variants, irs, tasks, search, sort_by, ascending)
-        return frame, pass_at_k_figure(frame, metric)
+        return frame.round(ROUND_DIGITS), pass_at_k_figure(frame, metric)
 
     first_table = lm_table(data)
     with gr.Blocks(title="codereps leaderboard") as demo:
@@ -120,7 +121,12 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
                 search = gr.Textbox(label="model contains", elem_id="search")
                 sort_by = gr.Dropdown(SORTABLE_COLUMNS, value="pass@1", label="sort by", elem_id="sort-by")
                 ascending = gr.Checkbox(value=False, label="ascending", elem_id="ascending")
-            table = gr.Dataframe(first_table, interactive=False, elem_id="leaderboard-table", max_height=600)
+            table = gr.Dataframe(
+                first_table.round(ROUND_DIGITS),
+                interactive=False,
+                elem_id="leaderboard-table",
+                max_height=600,
+            )
             metric = gr.Radio(
                 ["pass@1", "pass@10"], value="pass@1", label="chart metric", elem_id="chart-metric"
             )
@@ -134,10 +140,13 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
                 gr.Markdown("No `tokenizer_report/` in these results.")
             for name, rows in sorted(data.tokenizer_tables.items()):
                 gr.Dataframe(
-                    pd.DataFrame(rows), label=name, interactive=False, elem_classes="tokenizer-table"
+                    pd.DataFrame(rows).round(ROUND_DIGITS),
+                    label=name,
+                    interactive=False,
+                    elem_classes="tokenizer-table",
                 )
-            if data.tokenizer_images:
-                gr.Gallery(data.tokenizer_images, label="compression plots", columns=2, height="auto")
+            for image in data.tokenizer_images:  # full width: the report's plots carry small axis labels
+                gr.Image(image, label=Path(image).stem, interactive=False, elem_classes="tokenizer-plot")
 
         if data.classifier_rows:
             with gr.Tab("Pair classifiers"):
