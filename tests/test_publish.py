@@ -282,3 +282,57 @@ def test_tokenizer_without_card_is_refused(tmp_path, capsys):
     (run / "tokenizers" / "cfg-512" / "README.md").unlink()
     assert _publish("--from", run, "--namespace", "ns", "--dry-run") == 1
     assert "tokenizers/cfg-512 has no card (README.md)" in capsys.readouterr().err
+
+
+def _top_level_imports(path: Path) -> set:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_published_leaderboard_space_runs_on_its_own(run_folder, tmp_path):
+    import os
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    hub = tmp_path / "hub"
+    assert _publish("--from", run_folder, "--local-hub", hub, "--namespace", "ns") == 0
+    space = hub / "spaces" / "ns" / "codereps-leaderboard"
+    # On the Hub the Space has only its requirements.txt: nothing from this project may be imported.
+    for module in ("app.py", "leaderboard_data.py"):
+        assert not _top_level_imports(space / module) & {"codereps", "eval_space", "model_cards", "trainers"}
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    env.pop("CODEREPS_RESULTS", None)
+    log = tmp_path / "space.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=space, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                config = urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # the Space shows the results bundled into it (results/), read by its own copy of the data code
+    assert "mrochk/codereps-tiny-phi-B" in config and "Pair classifiers" in config
