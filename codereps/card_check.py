@@ -6,7 +6,7 @@ accepts. Then the fields the Hub uses for each kind of repo are checked:
 
 - every repo: `license`, `tags` (Spaces: `sdk`, `app_file`, and the app file exists);
 - a dataset: `configs` (what `load_dataset(repo, config)` reads) unless it only holds result files;
-- a model: `datasets`; a fine-tuned model (`config.json` + a base): `base_model`;
+- a model: `datasets`; a LoRA fine-tune (an adapter at the root or in `adapter/`): `base_model`;
   an evaluated model: `model-index` with at least one metric value.
 """
 
@@ -61,7 +61,8 @@ def card_problems(folder, repo_type: str, evaluated: bool = False, needs_configs
         need("configs", "load_dataset(repo, config) reads the configs' data_files")
     elif repo_type == "model":
         need("datasets", "links the model to its training data")
-        fine_tuned = (folder / "config.json").is_file() or (folder / "adapter_config.json").is_file()
+        # A LoRA fine-tune always has a base; a model trained from scratch (e.g. the dual encoder) has none.
+        fine_tuned = (folder / "adapter_config.json").is_file() or (folder / "adapter").is_dir()
         if fine_tuned:
             need("base_model", "the Hub's model tree")
         if evaluated:

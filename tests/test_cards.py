@@ -114,12 +114,18 @@ def test_incomplete_or_broken_cards_are_named(tmp_path):
     with pytest.raises(CardError, match=r"broken/README.md: card metadata does not parse"):
         card_problems(broken, "model")
 
-    model = _write(tmp_path / "model", "---\nlicense: mit\ntags: [x]\n---\n", "config.json")
+    model = _write(
+        tmp_path / "model", "---\nlicense: mit\ntags: [x]\n---\n", "config.json", "adapter_config.json"
+    )
     assert card_problems(model, "model", evaluated=True) == [
         "README.md: no `datasets` (links the model to its training data)",
         "README.md: no `base_model` (the Hub's model tree)",
         "README.md: no `model-index` results although the model was evaluated",
     ]
+    from_scratch = _write(
+        tmp_path / "scratch", "---\nlicense: mit\ntags: [x]\ndatasets: [ns/codereps]\n---\n", "config.json"
+    )
+    assert card_problems(from_scratch, "model") == []  # no base model to name
     space = _write(tmp_path / "space", "---\nlicense: mit\ntags: [x]\nsdk: gradio\napp_file: app.py\n---\n")
     assert card_problems(space, "space") == ["README.md: app_file app.py is not in the folder"]
     dataset = _write(tmp_path / "dataset", "---\ntags: [x]\n---\n")
@@ -157,6 +163,7 @@ def test_evaluated_model_card_with_model_index_is_complete(tmp_path):
 
 # The shape `codereps train` writes to training_log.json (trainers/training_log.py), as in a smoke run.
 TRAINING_LOG = {
+    "loss_curve": [{"step": 2, "loss": 6.71}, {"step": 12, "loss": 6.25}],
     "first_loss": 6.71,
     "final_loss": 6.25,
     "train_tokens": 13461.0,
@@ -204,6 +211,7 @@ def test_model_card_from_model_cards_is_complete(tmp_path, evaluated):
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / "config.json").write_text("{}")
+    (folder / "adapter").mkdir()
     model_card(TRAINING_LOG, results, namespace="ns").save(folder / "README.md")
     assert card_problems(folder, "model", evaluated=evaluated) == []
     data = load_card(folder, "model").data
