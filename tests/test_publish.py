@@ -336,3 +336,13 @@ def test_published_leaderboard_space_runs_on_its_own(run_folder, tmp_path):
         process.wait(timeout=10)
     # the Space shows the results bundled into it (results/), read by its own copy of the data code
     assert "mrochk/codereps-tiny-phi-B" in config and "Pair classifiers" in config
+
+
+def test_a_token_in_an_artifact_stops_publishing_without_echoing_it(tmp_path, capsys):
+    run = make_run_folder(tmp_path)
+    (run / "results" / "leak.json").write_text(json.dumps({"model": "x", "pass@1": 0.1, "note": FAKE_TOKEN}))
+    hub = tmp_path / "hub"
+    assert _publish("--from", run, "--local-hub", hub, "--namespace", "ns") == 1
+    out = capsys.readouterr()
+    assert "leak.json contains what looks like a Hugging Face token; refusing to publish it" in out.err
+    assert FAKE_TOKEN not in out.out + out.err and not hub.exists()
