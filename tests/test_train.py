@@ -157,3 +157,16 @@ def test_training_log_json(workdir):
     log = json.loads((model_dir / "training_log.json").read_text())
     assert log["variant"] == "A" and log["steps"] == 8 and len(log["loss_curve"]) == 8
     assert log["hyperparameters"]["lora_target_modules"] in ("all-linear", ["all-linear"])
+
+
+@pytest.mark.parametrize("vocab_size", [400])
+def test_extended_tokenizer_of_another_base_model_is_refused(workdir, vocab_size):
+    """A variant-C tokenizer built on one base vocabulary cannot be used with another."""
+    from trainers.tiny_model import python_corpus, train_tiny_tokenizer
+    from trainers.variant_c import TokenizerMismatchError, check_extends
+
+    ir_tokens = _ir_tokens(workdir, "llama")
+    other_base = train_tiny_tokenizer(python_corpus(100_000), vocab_size)
+    with pytest.raises(TokenizerMismatchError, match="does not extend this base model's tokenizer"):
+        check_extends(other_base, ir_tokens.tokenizer, "tok-dir")
+    check_extends(AutoTokenizer.from_pretrained(workdir / "tiny-llama"), ir_tokens.tokenizer, "tok-dir")

@@ -174,6 +174,18 @@ def step_train(preset, run, dataset, base_model, variant, ir, ir_tokenizer, over
 
 
 def run_experiment(args) -> int:
+    import sys
+
+    from trainers.errors import user_errors
+
+    try:
+        return _run_experiment(args)
+    except (ExperimentError, *user_errors()) as e:
+        print(f"codereps experiment: error: {e}", file=sys.stderr)
+        return 2
+
+
+def _run_experiment(args) -> int:
     preset = PRESETS[args.preset]
     run = Path(args.output or DEFAULT_OUTPUT / preset.name)
     run.mkdir(parents=True, exist_ok=True)

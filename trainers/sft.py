@@ -72,7 +72,13 @@ def add_parser(subparsers):
 
 
 def _run_from_cli(args) -> int:
-    main(*parse(args.argv, prog="codereps train"))
+    from trainers.errors import user_errors
+
+    try:
+        main(*parse(args.argv, prog="codereps train"))
+    except user_errors() as e:
+        print(f"codereps train: error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 
