@@ -29,8 +29,16 @@ from .cfg_walk import TreeIndex
 from .errors import TooDeepError
 from .parsing import first_function, parse_source
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_CONTROL_NAMES = {ast.If: "If", ast.For: "For", ast.While: "While", ast.Return: "Return", ast.Try: "Try"}
+_CONTROL_TAGS = {
+    ast.If: "[If]",
+    ast.For: "[For]",
+    ast.While: "[While]",
+    ast.Return: "[Return]",
+    ast.Try: "[Try]",
+}
+# Statements whose body lies in other blocks (scalpel's compound statements).
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith)
+_DEF_OR_CLASS = (ast.FunctionDef, ast.ClassDef)
 
 
 def serialize_cfg(src: str) -> str:
@@ -70,29 +78,22 @@ def _serialize_function(function, calls: TreeIndex) -> str:
     blocks = build_blocks(function, calls.has_yield_or_await)
     number = {id(block): i for i, block in enumerate(blocks)}
     successors = [[number[id(link.target)] for link in block.exits] for block in blocks]
-    controls = [_control_name(block) for block in blocks]
-    # funcskeleton reads calls with a special rule when the function is named `cfg`
-    # (scalpel's name for the module it builds): nested `def`/`class` statements count nothing.
-    skip = (ast.FunctionDef, ast.ClassDef) if function.name == "cfg" else ()
-    counts = _count_calls(blocks, successors, calls, skip)
-    return "".join(
-        [f"[{len(function.args.args)}][SEP1]"]
-        + [f"[{c}]" for c in controls]
-        + ["[SEP2]"]
-        + ["[" + ",".join(map(str, s)) + "]" for s in successors]
-        + ["[SEP3]"]
-        + [f"[{k}]" for k in counts]
-    )
+    counts = _count_calls(blocks, successors, calls, function.name == "cfg")
+    parts = [f"[{len(function.args.args)}][SEP1]"]
+    # A block's control statement, if any, is its last statement: `return` and
+    # every compound statement end the block that holds them.
+    parts += [
+        _CONTROL_TAGS.get(type(block.statements[-1]), "[None]") if block.statements else "[None]"
+        for block in blocks
+    ]
+    parts.append("[SEP2]")
+    parts += [str(s).replace(" ", "") for s in successors]
+    parts.append("[SEP3]")
+    parts += [f"[{k}]" for k in counts]
+    return "".join(parts)
 
 
-def _control_name(block) -> str:
-    name = "None"
-    for stmt in block.statements:
-        name = _CONTROL_NAMES.get(type(stmt), name)
-    return name
-
-
-def _count_calls(blocks, successors, calls: TreeIndex, skip) -> list[int]:
+def _count_calls(blocks, successors, calls: TreeIndex, named_cfg: bool) -> list[int]:
     """funcskeleton's pruned call counts, without its walk over every path.
 
     funcskeleton walks every path from the entry (never re-entering a block already
@@ -104,29 +105,45 @@ def _count_calls(blocks, successors, calls: TreeIndex, skip) -> list[int]:
     - otherwise it loses the calls of every successor that does not dominate it
       (a successor that dominates it, a loop guard reached by the back edge, is
       always already on the path, so funcskeleton never visits it from there).
+
+    Only a block ending in a compound statement can share calls with a successor
+    that it does not enter through a back edge (its body's blocks), so only those
+    blocks need the set arithmetic.
     """
-    # Only a loop makes a cycle, hence an edge to a dominator: without one, skip the analysis.
-    has_loop = any(isinstance(stmt, _LOOPS) for block in blocks for stmt in block.statements)
-    idom = _immediate_dominators(successors) if has_loop else None
-
-    def dominates(a: int, b: int) -> bool:
-        if idom is None:
-            return a == b
-        while b != a:
-            if b == 0:
-                return False
-            b = idom[b]
-        return True
-
-    spans = [[calls.span[s] for s in block.statements if not isinstance(s, skip)] for block in blocks]
+    span = calls.span
+    prefix = calls.prefix
+    # funcskeleton reads calls with a special rule when the function is named `cfg`
+    # (scalpel's name for the module it builds): nested `def`/`class` statements count nothing.
+    if named_cfg:
+        spans = [[span[s] for s in block.statements if not isinstance(s, _DEF_OR_CLASS)] for block in blocks]
+    else:
+        spans = [[span[s] for s in block.statements] for block in blocks]
+    idom = None
     counts = []
-    for b, own in enumerate(spans):
-        if b in successors[b]:
+    for b, block in enumerate(blocks):
+        targets = successors[b]
+        if b in targets:
             counts.append(0)
             continue
-        removed = _merge(sorted(span for s in successors[b] if not dominates(s, b) for span in spans[s]))
-        counts.append(sum(calls.count(lo, hi) - _overlap(lo, hi, removed, calls) for lo, hi in own))
+        total = 0
+        for lo, hi in spans[b]:
+            total += prefix[hi] - prefix[lo]
+        if total and targets and type(block.statements[-1]) in _COMPOUND:
+            if idom is None:
+                idom = _immediate_dominators(successors)
+            removed = _merge(sorted(sp for t in targets if not _dominates(idom, t, b) for sp in spans[t]))
+            for lo, hi in spans[b]:
+                total -= _overlap(lo, hi, removed, calls)
+        counts.append(total)
     return counts
+
+
+def _dominates(idom, a: int, b: int) -> bool:
+    while b != a:
+        if b == 0:
+            return False
+        b = idom[b]
+    return True
 
 
 def _merge(spans):

@@ -54,8 +54,16 @@ _SCALAR_FIELDS = {
 _CONTEXTS = {ast.Load: "LOAD", ast.Store: "STORE", ast.Del: "DEL"}
 
 
+_SKIP = ("", None, _PLAIN)  # not a node: None of an optional field, a scalar of an unlisted field
+
+
 def _class_info(cls):
+    if not issubclass(cls, ast.AST):
+        _CLASS_INFO[cls] = _SKIP
+        return _SKIP
     fields = tuple(f for f in cls._fields if f not in _SCALAR_FIELDS.get(cls.__name__, ()))
+    # The getter returns the field values as a tuple, lists of children included
+    # as lists: the walk pushes them whole and expands them when popped.
     if not fields:
         getter = None
     elif len(fields) == 1:
@@ -102,6 +110,9 @@ class TreeIndex:
         while stack:
             node = pop()
             cls = type(node)
+            if cls is list:  # a field's children, pushed whole: expand them in order
+                stack += node[::-1]
+                continue
             if cls is tuple:  # end of a statement's subtree: (stmt, first call number)
                 span[node[0]] = (node[1], n_calls)
                 continue
@@ -111,7 +122,10 @@ class TreeIndex:
                 if ctx is not None:
                     add_name(_CONTEXTS.get(type(ctx)) or type(ctx).__name__.upper())
                 continue
-            name, getter, kind = info_of(cls) or _class_info(cls)
+            info = info_of(cls) or _class_info(cls)
+            if info is _SKIP:
+                continue
+            name, getter, kind = info
             add_name(name)
             if kind:
                 if kind == _CALL:
@@ -123,19 +137,11 @@ class TreeIndex:
                     push((node, n_calls))
                 else:
                     has_yield_or_await = True
-            if getter is None:
-                continue
-            try:
-                values = getter(node)
-            except AttributeError:  # a hand-built tree may lack optional fields
-                values = tuple(ast.iter_child_nodes(node))
-            for value in reversed(values):
-                if type(value) is list:
-                    for item in reversed(value):
-                        if isinstance(item, ast.AST):
-                            push(item)
-                elif isinstance(value, ast.AST):
-                    push(value)
+            if getter is not None:
+                try:
+                    stack += getter(node)[::-1]
+                except AttributeError:  # a hand-built tree may lack optional fields
+                    stack += list(ast.iter_child_nodes(node))[::-1]
         self.names = names
         self.span = span
         self.prefix = prefix
