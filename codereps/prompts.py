@@ -75,8 +75,12 @@ def reference_solution(doc: dict) -> str:
     raise PromptError(f"row {doc.get('task_id', '?')}: no `code` or `canonical_solution` field")
 
 
-def prompt_parts(doc: dict, variant: str, ir: str = DEFAULT_IR) -> PromptParts:
-    """The prompt of `doc` for `variant`; B and C need the row's `ir` field (the IR of the reference solution)."""
+def prompt_parts(doc: dict, variant: str, ir: str = DEFAULT_IR, render_ir=None) -> PromptParts:
+    """The prompt of `doc` for `variant`; B and C need the row's `ir` field (the IR of the reference solution).
+
+    `render_ir` (variant C) writes the IR as the extended tokenizer's added tokens, so that tokenizer alone
+    encodes the prompt text to the ids training used (`tokenizer_builder.extension`'s `render_ir`).
+    """
     check_variant(variant)
     body = task_prompt(doc)
     if variant == "A":
@@ -86,19 +90,23 @@ def prompt_parts(doc: dict, variant: str, ir: str = DEFAULT_IR) -> PromptParts:
     if not ir_text:
         error = doc.get("error") or "empty"
         raise PromptError(f"row {doc.get('task_id', '?')}: no {ir!r} IR for variant {variant} ({error})")
+    if render_ir is not None and variant == "C":
+        ir_text = render_ir(ir_text)
     return PromptParts(before_ir=f"# {ir}: ", ir=ir_text, after_ir="\n" + body)
 
 
-def build_prompt(doc: dict, variant: str, ir: str = DEFAULT_IR) -> str:
-    """The prompt as text: what variants A and B tokenize, and what a human reads for C."""
-    return prompt_parts(doc, variant, ir).text
+def build_prompt(doc: dict, variant: str, ir: str = DEFAULT_IR, render_ir=None) -> str:
+    """The prompt as text: what variants A and B tokenize; for C, with `render_ir`, what its tokenizer reads."""
+    return prompt_parts(doc, variant, ir, render_ir).text
 
 
-def make_prompt_fn(variant: str, ir: str = DEFAULT_IR):
-    """A `prompt_fn(doc) -> str` for the eval harness."""
+def make_prompt_fn(variant: str, ir: str = DEFAULT_IR, render_ir=None):
+    """A `prompt_fn(doc) -> str` for the eval harness (variant C needs the extension's `render_ir`)."""
     check_variant(variant)
+    if variant == "C" and render_ir is None:
+        raise PromptError("variant C prompts need render_ir (the extended tokenizer's IR tokens)")
 
     def prompt_fn(doc: dict) -> str:
-        return build_prompt(doc, variant, ir)
+        return build_prompt(doc, variant, ir, render_ir)
 
     return prompt_fn

@@ -42,6 +42,9 @@ class Preset:
     eval_limit: int | None = None
     note: str = ""
     sources: tuple = field(default=("mbpp",))
+    # pass@k executes model-written code (in eval_space's sandbox) only after an opt-in; the smoke preset's
+    # tiny random model opts in by itself so `make smoke` runs unattended, real models need the flag.
+    executes_code_by_default: bool = False
 
 
 PRESETS = {
@@ -57,6 +60,7 @@ PRESETS = {
         max_new_tokens=48,
         eval_limit=8,
         sources=("humaneval", "mbpp"),
+        executes_code_by_default=True,
         note="PLUMBING CHECK: a tiny random model trained for seconds; the pass@1 figures mean nothing.",
     ),
     "smol": Preset(
@@ -185,8 +189,22 @@ def run_experiment(args) -> int:
         return 2
 
 
+def _check_code_execution_opt_in(preset: Preset, allow: bool) -> None:
+    import os
+
+    if allow or preset.executes_code_by_default:
+        os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+        _say("pass@k executes the generated code in the eval_space sandbox (HF_ALLOW_CODE_EVAL=1)")
+    elif os.getenv("HF_ALLOW_CODE_EVAL", "0") != "1":
+        raise ExperimentError(
+            "the evaluation executes model-written code: opt in with --allow-code-execution or "
+            "HF_ALLOW_CODE_EVAL=1 (see eval_space/pass_at_k/README.md, Safety)"
+        )
+
+
 def _run_experiment(args) -> int:
     preset = PRESETS[args.preset]
+    _check_code_execution_opt_in(preset, args.allow_code_execution)
     run = Path(args.output or DEFAULT_OUTPUT / preset.name)
     run.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -217,7 +235,11 @@ def _run_experiment(args) -> int:
     for variant, outcome in outcomes.items():
         outcome["ir_tokens_per_prompt"] = ir_tokens.get(variant)
         if "model_dir" in outcome:
-            outcome.update(step_evaluate(preset, run, Path(outcome["model_dir"]), variant, args, dataset))
+            outcome.update(
+                step_evaluate(
+                    preset, run, Path(outcome["model_dir"]), variant, args, dataset, ir_tokenizer, ir_tokens
+                )
+            )
             write_model_card(Path(outcome["model_dir"]), outcome)
     print_table(preset, outcomes)
     _say(f"done in {time.perf_counter() - started:.0f} s; run folder {run}")
@@ -253,39 +275,88 @@ def write_model_card(model_dir: Path, outcome: dict) -> None:
             card.save(folder / "README.md")
 
 
-def step_evaluate(preset, run, model_dir: Path, variant: str, args, dataset: Path) -> dict:
-    """pass@k with the eval harness (eval_space), then the results JSON the leaderboard reads."""
-    log = json.loads((model_dir / "training_log.json").read_text())
-    results = run / "results" / f"{model_dir.name}.json"
-    if results.exists() and not args.force:
+def step_evaluate(
+    preset, run, model_dir: Path, variant: str, args, dataset: Path, ir_tokenizer, ir_tokens
+) -> dict:
+    """pass@k of the merged model with the eval harness, then the results JSON the leaderboard reads.
+
+    Every variant is scored on the same problems: the evaluation split's rows that have the IR (B and C
+    need it in the prompt); the rows without one are counted in the results.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codereps.prompts import make_prompt_fn
+    from eval_space.harness import evaluate_model
+    from eval_space.tasks import get_task
+    from trainers.data import load_split
+
+    results_path = run / "results" / f"{model_dir.name}.json"
+    if results_path.exists() and not args.force:
         _say(f"evaluate {variant}: complete, skipped")
-        return json.loads(results.read_text())
-    try:
-        from eval_space.harness import evaluate_model  # noqa: F401
-    except ImportError as e:
-        _say(
-            f"evaluate {variant}: NOT RUN: the eval harness (eval_space.harness) is not in this tree yet ({e})"
-        )
-        return {"train_tokens_per_s": log["train_tokens_per_s"], "missing_eval": str(e)}
-    # The harness's API landed after this step was written: say so rather than guess its signature.
-    _say(f"evaluate {variant}: NOT RUN: eval_space.harness is present but not wired into the experiment yet")
-    return {"train_tokens_per_s": log["train_tokens_per_s"], "missing_eval": "harness not wired"}
+        return json.loads(results_path.read_text())
+    log = json.loads((model_dir / "training_log.json").read_text())
+    rows = [dict(r) for r in load_split(str(dataset), preset.task, preset.eval_split)]
+    docs = [r for r in rows if r.get(args.ir)]
+    if preset.eval_limit is not None:
+        docs = docs[: preset.eval_limit]
+    render_ir = None
+    if variant == "C":
+        from tokenizer_builder.extension import load_extension
+
+        render_ir = load_extension(ir_tokenizer).render_ir
+    model = AutoModelForCausalLM.from_pretrained(model_dir / "merged")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir / "merged")
+    ks = [1, 10] if preset.n_samples >= 10 else [1]
+    _say(
+        f"evaluate {variant}: {len(docs)} {preset.task} problems, n={preset.n_samples}, T={preset.temperature}"
+    )
+    results = evaluate_model(
+        model,
+        tokenizer,
+        get_task(preset.task),
+        docs,
+        n_samples=preset.n_samples,
+        temperature=preset.temperature,
+        max_new_tokens=preset.max_new_tokens,
+        k=ks,
+        prompt_fn=make_prompt_fn(variant, args.ir, render_ir),
+        generations_path=run / "generations" / f"{model_dir.name}.json",
+        results_path=results_path,
+        progress=False,
+        metadata={
+            "model": model_dir.name,
+            "base_model": log["base_model"],
+            "variant": variant,
+            "ir": args.ir if variant != "A" else None,
+            "eval_split": preset.eval_split,
+            "problems_without_ir": len(rows) - len([r for r in rows if r.get(args.ir)]),
+            "ir_tokens_per_prompt": ir_tokens.get(variant),
+            "train_tokens_per_s": log["train_tokens_per_s"],
+            "train_wall_time_s": log["wall_time_s"],
+            "train_peak_memory_mb": log["peak_memory_mb"],
+            "preset": preset.name,
+            "note": preset.note or None,
+        },
+    )
+    return results
 
 
 def print_table(preset: Preset, outcomes: dict) -> None:
+    def cell(value, fmt="{:.3f}"):
+        return "n/a" if value is None else fmt.format(value)
+
+    with_k10 = any(o.get("pass@10") is not None for o in outcomes.values())
     print()
     if preset.note:
         print(preset.note)
-    print(f"{'variant':<8} {'pass@1':>8} {'IR tokens/prompt':>17} {'train tok/s':>12}  note")
+    header = f"{'variant':<8} {'pass@1':>8}" + (f" {'pass@10':>8}" if with_k10 else "")
+    print(header + f" {'IR tokens/prompt':>17} {'train tok/s':>12}  note")
     for variant, o in outcomes.items():
-        p1 = o.get("pass@1")
-        irt = o.get("ir_tokens_per_prompt")
-        tps = o.get("train_tokens_per_s")
-        note = o.get("missing") or o.get("missing_eval") or ""
-        print(
-            f"{variant:<8} {p1 if p1 is not None else 'n/a':>8} {irt if irt is not None else 'n/a':>17} "
-            f"{f'{tps:.0f}' if tps else 'n/a':>12}  {note[:80]}"
-        )
+        line = f"{variant:<8} {cell(o.get('pass@1')):>8}"
+        if with_k10:
+            line += f" {cell(o.get('pass@10')):>8}"
+        line += f" {cell(o.get('ir_tokens_per_prompt'), '{:.1f}'):>17} {cell(o.get('train_tokens_per_s'), '{:.0f}'):>12}"
+        print(line + f"  {(o.get('missing') or '')[:80]}")
 
 
 def add_parser(subparsers):
@@ -298,5 +369,10 @@ def add_parser(subparsers):
     parser.add_argument("--max-steps", type=int, help="override the recipe's training steps (quick runs)")
     parser.add_argument("--limit", type=int, help="train on the first N rows only (quick runs)")
     parser.add_argument("--force", action="store_true", help="redo steps whose outputs are complete")
+    parser.add_argument(
+        "--allow-code-execution",
+        action="store_true",
+        help="opt in to executing generated code for pass@k (same as HF_ALLOW_CODE_EVAL=1; smoke opts in itself)",
+    )
     parser.set_defaults(func=run_experiment)
     return parser
