@@ -6,6 +6,7 @@ the same worker count, in one process, one after the other; each must report the
     python benchmarks/pass_at_k_throughput.py                          # ours and bare subprocess
     python benchmarks/pass_at_k_throughput.py --code-eval /tmp/code_eval --samples 3 --workers 2
     python benchmarks/pass_at_k_throughput.py --limit 100 --output bench.json
+    python benchmarks/pass_at_k_throughput.py --exclude 123     # per-candidate overhead without the ~5 s task
 
 `--code-eval DIR`: a folder holding `code_eval.py` and `execute.py` from huggingface/evaluate's
 `metrics/code_eval/` (not on PyPI and not loadable offline; never commit it). The machine's load is
@@ -33,16 +34,19 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="same for every runner")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per candidate, every runner")
     parser.add_argument("--code-eval", type=Path, help="folder with evaluate's code_eval.py + execute.py")
+    parser.add_argument(
+        "--exclude", type=int, nargs="*", default=[], help="MBPP task ids to leave out (e.g. 123, ~5 s alone)"
+    )
     parser.add_argument("--skip-bare", action="store_true", help="do not run the bare subprocess runner")
     parser.add_argument("--output", type=Path, help="also write the figures to this JSON file")
     return parser
 
 
-def mbpp_jobs(limit: int, samples: int):
+def mbpp_jobs(limit: int, samples: int, exclude=()):
     from eval_space.tasks import get_task
 
     task = get_task("mbpp")
-    docs = task.get_dataset()[:limit]
+    docs = [doc for doc in task.get_dataset()[:limit] if doc["task_id"] not in set(exclude)]
     predictions = [[task.get_solution(doc)] * samples for doc in docs]
     references = [task.get_reference(doc) for doc in docs]
     return predictions, references
@@ -103,9 +107,12 @@ def run_code_eval(folder: Path, predictions, references, workers, timeout):
 def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
     os.environ["HF_ALLOW_CODE_EVAL"] = "1"  # a benchmark of code execution: the opt-in is the point
-    predictions, references = mbpp_jobs(args.limit, args.samples)
+    predictions, references = mbpp_jobs(args.limit, args.samples, args.exclude)
     candidates = sum(len(p) for p in predictions)
-    print(f"MBPP references: {len(predictions)} problems x {args.samples} samples = {candidates} candidates")
+    excluded = f" (excluded: {args.exclude})" if args.exclude else ""
+    print(
+        f"MBPP references: {len(predictions)} problems x {args.samples} samples = {candidates} candidates{excluded}"
+    )
     print(f"workers {args.workers}, timeout {args.timeout}s, load average before: {os.getloadavg()}")
 
     runners = {

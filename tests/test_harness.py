@@ -238,3 +238,30 @@ def test_cli_rescoring_a_saved_mbpp_file_reproduces_its_pass_at_k(tmp_path, allo
     results = json.loads((tmp_path / "results" / "saved.json").read_text())
     assert results["pass@1"] == 0.25 and results["pass@2"] == 0.5
     assert "pass@1=0.2500, pass@2=0.5000" in capsys.readouterr().out
+
+
+def test_cli_rescoring_our_mbpp_generations_file_reproduces_the_recorded_results(tmp_path, allow_code_eval):
+    task = get_task("mbpp")
+    docs = task.get_dataset()[:5]
+    generations = [
+        {
+            "task_id": str(doc["task_id"]),
+            "prompt": task.get_prompt(doc),
+            "completions": [task.get_solution(doc) + "\nassert False", "def f(:\n"],
+            "programs": [
+                task.postprocess_generation(c, doc)
+                for c in (task.get_solution(doc) + "\nassert False", "def f(:\n")
+            ],
+        }
+        for doc in docs
+    ]
+    path = write_generations(
+        tmp_path / "generations" / "m.json", task, generations, model="m", temperature=0.2
+    )
+    recorded = score(task, docs, generations, k=[1, 2], progress=False)
+    write_results(tmp_path / "results" / "recorded.json", recorded, model="m")
+    argv = ["evaluate", "--generations", str(path), "--task", "mbpp", "--limit", "5", "--k", "1", "2"]
+    assert codereps_main([*argv, "--output", str(tmp_path), "--name", "again"]) == 0
+    again = json.loads((tmp_path / "results" / "again.json").read_text())
+    assert (again["pass@1"], again["pass@2"]) == (recorded["pass@1"], recorded["pass@2"]) == (0.5, 1.0)
+    assert again["per_problem"] == recorded["per_problem"] and again["temperature"] == 0.2
