@@ -146,6 +146,12 @@ def hostile_outcomes(listener, host_canary):
     start = time.monotonic()
     try:
         with SandboxExecutor(workers=2, limits=SMALL_LIMITS) as executor:
+            layers = set(executor.isolation.split("+"))
+            if not layers & {"uid", "user"} or "pid" not in layers:
+                # Never launch a fork bomb that only luck would stop (root ignores RLIMIT_NPROC).
+                pytest.fail(
+                    f"this machine gives only {executor.isolation!r}: the hostile suite needs pid + uid/user"
+                )
             outcomes = executor.run([(cases[name], tests[name]) for name in cases])
             # Still responsive afterwards: a good candidate passes quickly.
             after = executor.run([("def f():\n    return 1\n", FAILING_TEST)])[0]
@@ -262,8 +268,8 @@ def test_userns_fallback_contains_the_same_attacks():
         ("def f():\n    return 1\n", FAILING_TEST),
     ]
     with SandboxExecutor(workers=1, limits=SMALL_LIMITS, isolation="userns", python=python) as executor:
+        assert executor.isolation == "user+net+mount+pid+rlimits"  # checked before the fork bomb runs
         outcomes = executor.run(jobs)
-    assert executor.isolation == "user+net+mount+pid+rlimits"
     assert [o["passed"] for o in outcomes] == [False, False, False, False, True]
     assert outcomes[2]["error"].startswith("OSError: [Errno 101]")
     assert not Path("/planted-by-userns").exists()

@@ -10,7 +10,7 @@ fake a pass by exiting early with status 0. The executor contains all of that:
 
 How it is fast: each worker is a warm *fork server*, a Python process started
 once with the common standard-library modules already imported. A candidate
-costs three `fork()`s instead of an interpreter start-up.
+costs one `fork()` instead of an interpreter start-up.
 
 How it is safe (the strongest layers the machine allows, detected at start-up
 and reported in every outcome as e.g. `net+mount+pid+uid+rlimits`):
@@ -21,8 +21,9 @@ and reported in every outcome as e.g. `net+mount+pid+uid+rlimits`):
   re-mounted read-only and a small private tmpfs is mounted on /tmp; each
   candidate gets a fresh directory there, removed afterwards. Nothing on the
   host can be created, changed or deleted.
-- `pid`: each candidate runs in a new PID namespace. Killing its init process
-  kills every process it started, however it tried to detach.
+- `pid`: each worker's fork server is init of its own PID namespace (with its own
+  /proc); after each candidate it kills every other process in it, however the
+  candidate tried to detach, before the next candidate starts.
 - `uid` (when run as root): the candidate runs as a random unprivileged uid,
   so `RLIMIT_NPROC` binds (a fork bomb stops at `max_processes`) and it cannot
   signal or read other users' processes.
@@ -461,6 +462,10 @@ class _Server:
             if init != 0:
                 _hold_namespace(init)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # init must not die of a candidate's signal
+            if "mount" in self.layers:
+                # A /proc of this namespace only: candidates cannot even list the host's processes.
+                with contextlib.suppress(OSError):
+                    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _write_line(1, {"isolation": self.isolation})
         stdin = os.fdopen(0, "rb", buffering=0)
         buffer = b""
