@@ -111,7 +111,11 @@ def test_mbpp_from_a_dataset_folder(tmp_path, shared_data):
     )
     from_folder = MBPP(dataset_path=tmp_path, prompt_style="3shot")
     from_jsonl = MBPP(prompt_style="3shot")
-    assert from_folder.get_dataset() == from_jsonl.get_dataset()
+    upstream = ("task_id", "text", "code", "test_list", "test_setup_code")
+    assert [{f: d[f] for f in upstream} for d in from_folder.get_dataset()] == [
+        {f: d[f] for f in upstream} for d in from_jsonl.get_dataset()
+    ]
+    assert from_folder.get_dataset()[0]["src"] == from_folder.get_dataset()[0]["code"]  # builder columns kept
     doc = from_folder.get_dataset()[5]
     assert from_folder.get_prompt(doc) == from_jsonl.get_prompt(doc)
 

@@ -57,7 +57,7 @@ def _checked(row: dict, where: str) -> dict:
     missing = [field for field in HUMANEVAL_FIELDS if field not in row]
     if missing:
         raise TaskDataError(f"{where}: HumanEval row lacks {missing}")
-    return {field: row[field] for field in HUMANEVAL_FIELDS}
+    return dict(row)  # all of it: the dataset builder's `ast`/`cfg` columns feed variant B/C prompts
 
 
 class HumanEval(Task):
