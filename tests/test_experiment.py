@@ -33,7 +33,12 @@ def test_smoke_experiment_runs_then_skips(tmp_path):
         log = json.loads((model_dir / "training_log.json").read_text())
         assert log["steps"] == 4 and log["variant"] == variant
         assert (model_dir / "merged" / "config.json").exists()
-        assert f"Variant **{variant}**" in (model_dir / "merged" / "README.md").read_text()
+        card = (model_dir / "merged" / "README.md").read_text()
+        assert f"Variant **{variant}**" in card and "model-index" in card and "pass@1" in card
+        results = json.loads((tmp_path / "results" / f"codereps-tiny-{variant}.json").read_text())
+        assert results["variant"] == variant and results["task"] == "humaneval"
+        assert 0.0 <= results["pass@1"] <= 1.0 and results["n_problems"] == 8
+        assert [p["task_id"] for p in results["per_problem"]][0] == "HumanEval/132"  # the held-out tasks
     assert (tmp_path / "tokenizers" / "cfg-extended" / "codereps_extension.json").exists()
     table = out[out.index("variant    pass@1") :]
     rows = {line.split()[0]: line.split() for line in table.splitlines()[1:4]}

@@ -58,3 +58,14 @@ def test_bad_rows_and_options_name_the_reason(row, variant, ir, match):
 
 def test_prompt_fn_for_the_harness():
     assert make_prompt_fn("B", "ast")(HUMANEVAL_ROW) == build_prompt(HUMANEVAL_ROW, "B", "ast")
+
+
+def test_variant_c_prompt_writes_the_ir_as_added_tokens():
+    def render(ir):
+        return "".join(f"<cfg|{ch}>" for ch in ir[:3])
+
+    prompt = build_prompt(MBPP_ROW, "C", "cfg", render_ir=render)
+    assert prompt.startswith("# cfg: <cfg|[><cfg|P><cfg|]>\n")
+    assert build_prompt(MBPP_ROW, "B", "cfg", render_ir=render) == build_prompt(MBPP_ROW, "B", "cfg")
+    with pytest.raises(PromptError, match="variant C prompts need render_ir"):
+        make_prompt_fn("C", "cfg")

@@ -68,6 +68,9 @@ def add_parser(subparsers):
         train.add_argument(f"--{flag}", type=int, default=default, help="dual encoder size")
     train.add_argument("--dropout", type=float, default=0.1, help="dual encoder dropout")
     train.add_argument("--norm-first", action="store_true", help="dual encoder: pre-LayerNorm layers")
+    train.add_argument(
+        "--pooling", choices=("cls", "mean"), default="cls", help="dual encoder member vector (seed: cls)"
+    )
     _add_naming_flags(train)
     train.set_defaults(func=run_train)
 
@@ -145,7 +148,7 @@ def _train(args, output):
     dual_sizes = {
         k: getattr(args, k)
         for k in ("d_model_a", "d_model_b", "n_layers_a", "n_layers_b", "n_heads_a", "n_heads_b")
-        + ("d_ff_encoder", "d_ff_head", "dropout", "norm_first")
+        + ("d_ff_encoder", "d_ff_head", "dropout", "norm_first", "pooling")
     }
     classifier = build_classifier(
         args.arch,

@@ -297,8 +297,9 @@ def step_evaluate(
     log = json.loads((model_dir / "training_log.json").read_text())
     rows = [dict(r) for r in load_split(str(dataset), preset.task, preset.eval_split)]
     docs = [r for r in rows if r.get(args.ir)]
-    if preset.eval_limit is not None:
-        docs = docs[: preset.eval_limit]
+    eval_limit = args.eval_limit if args.eval_limit is not None else preset.eval_limit
+    if eval_limit is not None:
+        docs = docs[:eval_limit]
     render_ir = None
     if variant == "C":
         from tokenizer_builder.extension import load_extension
@@ -368,6 +369,7 @@ def add_parser(subparsers):
     parser.add_argument("--variants", nargs="+", choices=["A", "B", "C"], default=["A", "B", "C"])
     parser.add_argument("--max-steps", type=int, help="override the recipe's training steps (quick runs)")
     parser.add_argument("--limit", type=int, help="train on the first N rows only (quick runs)")
+    parser.add_argument("--eval-limit", type=int, help="evaluate on the first N problems only (quick runs)")
     parser.add_argument("--force", action="store_true", help="redo steps whose outputs are complete")
     parser.add_argument(
         "--allow-code-execution",

@@ -35,6 +35,7 @@ class DualEncoderConfig(PretrainedConfig):
         d_ff_head=512,
         dropout=0.1,
         norm_first=False,
+        pooling="cls",
         tokenizer_fingerprints=None,
         **kwargs,
     ):
@@ -53,6 +54,9 @@ class DualEncoderConfig(PretrainedConfig):
         self.d_ff_head = d_ff_head
         self.dropout = dropout
         self.norm_first = norm_first  # pre-LayerNorm layers; the seed used post-LayerNorm (False)
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"pooling must be 'cls' (the seed's) or 'mean', not {pooling!r}")
+        self.pooling = pooling  # a member's vector: its CLS output, or the mean over its unpadded outputs
         # member -> vocabulary hash, checked when the model is used with a tokenizer
         self.tokenizer_fingerprints = dict(tokenizer_fingerprints or {})
         super().__init__(**kwargs)
@@ -71,11 +75,13 @@ def sinusoidal_positions(length: int, d_model: int, device) -> torch.Tensor:
 
 
 class MemberEncoder(nn.Module):
-    """One member's encoder: ids -> the CLS output vector."""
+    """One member's encoder: ids -> one vector (the CLS output, or the mean output)."""
 
-    def __init__(self, vocab_size, d_model, n_layers, n_heads, d_ff, dropout, norm_first=False):
+    def __init__(
+        self, vocab_size, d_model, n_layers, n_heads, d_ff, dropout, norm_first=False, pooling="cls"
+    ):
         super().__init__()
-        self.d_model = d_model
+        self.d_model, self.pooling = d_model, pooling
         self.embeddings = nn.Embedding(vocab_size, d_model)
         self.cls = nn.Parameter(torch.zeros(d_model))
         layer = nn.TransformerEncoderLayer(
@@ -90,7 +96,11 @@ class MemberEncoder(nn.Module):
         x = torch.cat([self.cls.expand(batch, 1, -1), tokens], dim=1)
         x = x + sinusoidal_positions(x.shape[1], self.d_model, x.device)
         keep = torch.cat([attention_mask.new_ones(batch, 1), attention_mask], dim=1).bool()
-        return self.encoder(x, src_key_padding_mask=~keep)[:, 0]
+        out = self.encoder(x, src_key_padding_mask=~keep)
+        if self.pooling == "cls":
+            return out[:, 0]
+        weights = keep.unsqueeze(-1).to(out.dtype)
+        return (out * weights).sum(1) / weights.sum(1)
 
 
 class DualEncoderForPairClassification(PreTrainedModel):
@@ -102,10 +112,24 @@ class DualEncoderForPairClassification(PreTrainedModel):
         super().__init__(config)
         c = config
         self.encoder_a = MemberEncoder(
-            c.vocab_size_a, c.d_model_a, c.n_layers_a, c.n_heads_a, c.d_ff_encoder, c.dropout
+            c.vocab_size_a,
+            c.d_model_a,
+            c.n_layers_a,
+            c.n_heads_a,
+            c.d_ff_encoder,
+            c.dropout,
+            c.norm_first,
+            c.pooling,
         )
         self.encoder_b = MemberEncoder(
-            c.vocab_size_b, c.d_model_b, c.n_layers_b, c.n_heads_b, c.d_ff_encoder, c.dropout
+            c.vocab_size_b,
+            c.d_model_b,
+            c.n_layers_b,
+            c.n_heads_b,
+            c.d_ff_encoder,
+            c.dropout,
+            c.norm_first,
+            c.pooling,
         )
         self.head = nn.Sequential(
             nn.Linear(c.d_model_a + c.d_model_b, c.d_ff_head), nn.ReLU(), nn.Linear(c.d_ff_head, 1)
