@@ -284,16 +284,31 @@ def test_deepest_indentation_python_accepts_is_serialized():
     assert serialize_cfg(src) == f"[1][SEP1]{blocks}[SEP2]{exits}[SEP3]" + "[0]" * depth + "[1]"
 
 
-def test_statement_tree_deeper_than_the_recursion_limit_is_too_deep():
-    # Only a hand-built tree can nest this deep (the parser caps indentation), so the
-    # builder's recursion guard is tested directly: a typed error, not a RecursionError.
+def test_statement_tree_deeper_than_the_recursion_limit_is_serialized():
+    # Only a hand-built tree nests this deep (the parser caps indentation): the
+    # builder keeps its pending statements on an explicit stack, not Python's.
+    depth = 5000
     body = [ast.Expr(ast.Call(ast.Name("g", ast.Load()), [], []))]
-    for _ in range(5000):
+    for _ in range(depth):
         body = [ast.If(ast.Name("x", ast.Load()), body, [])]
     args = ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[])
     tree = ast.Module([ast.FunctionDef("f", args, body, [], lineno=1)], [])
-    with pytest.raises(TooDeepError):
-        serialize_cfg_tree(tree)
+    blocks = "[If]" * depth + "[None]"
+    exits = "".join(f"[{i + 1}]" for i in range(depth)) + "[]"
+    assert serialize_cfg_tree(tree) == f"[0][SEP1]{blocks}[SEP2]{exits}[SEP3]" + "[0]" * depth + "[1]"
+
+
+def test_long_elif_chain_is_serialized():
+    # Each `elif` is an `If` nested in the previous one's `orelse`: 1,000 levels deep.
+    n = 1000
+    src = "def f(x):\n    if x == 0:\n        return g(0)\n"
+    src += "".join(f"    elif x == {i}:\n        return g({i})\n" for i in range(1, n)) + "    return None\n"
+    # Block 2k is the k-th test (k = 0..n-1), exiting to its `return g(k)` (block 2k+1)
+    # and to the next test (block 2k+2); the last test's false branch is `return None`.
+    controls = "[If][Return]" * n + "[Return]"
+    exits = "".join(f"[{2 * k + 1},{2 * k + 2}][]" for k in range(n)) + "[]"
+    counts = "[0][1]" * n + "[0]"
+    assert serialize_cfg(src) == f"[1][SEP1]{controls}[SEP2]{exits}[SEP3]{counts}"
 
 
 def test_long_call_chain_is_walked_without_recursion():
@@ -302,9 +317,19 @@ def test_long_call_chain_is_walked_without_recursion():
     assert serialize_cfg(src) == "[1][SEP1][Return][SEP2][][SEP3][900]"
 
 
-def test_expression_the_parser_cannot_nest_is_a_per_row_error():
-    row = serialize_or_error("def f(x):\n    return x" + ".m()" * 3000 + "\n")
-    assert row["cfg"] is None and row["error"].startswith("too_deep:")
+@pytest.mark.parametrize(
+    "src",
+    [
+        "def f(x):\n    return x" + ".m()" * 3000 + "\n",  # the parser runs out of recursion
+        "def f(x):\n    return " + "(" * 300 + "x" + ")" * 300 + "\n",  # too many nested parentheses
+    ],
+    ids=["call_chain", "parentheses"],
+)
+def test_nesting_beyond_the_parser_is_too_deep(src):
+    with pytest.raises(TooDeepError):
+        serialize_cfg(src)
+    row = serialize_or_error(src)  # batch form: a per-row error, no traceback
+    assert row["ast"] is None and row["cfg"] is None and row["error"].startswith("too_deep:")
 
 
 def test_yields_split_blocks_and_empty_blocks_are_removed():

@@ -47,8 +47,8 @@ run as an explicit-stack depth-first walk so that long functions cannot hit the
 recursion limit), and the reachable blocks are listed breadth-first from the
 entry (scalpel's `get_all_blocks`).
 
-Every walk here is iterative, except the descent into nested statements, whose
-depth CPython caps at 100 indentation levels.
+Every walk here is iterative (explicit stacks), so no function that parses can
+make it hit the recursion limit, however long its `elif` chains.
 """
 
 import ast
@@ -109,6 +109,15 @@ def _is_while_true(test: ast.expr) -> bool:
 
 
 class _Builder:
+    """Builds the blocks of a statement list without recursion.
+
+    A compound statement's handler is a generator: it does the work before a
+    nested body, yields that body (a list of statements), and resumes after it
+    has been built. `run` keeps the pending handlers and statement iterators on
+    one explicit stack, so an `elif` chain thousands long (each `elif` is an `If`
+    nested in the previous one's `orelse`) is built without Python recursion.
+    """
+
     def __init__(self, has_yield_or_await: bool = True):
         # Without any yield/await in the function, scanning expressions cannot
         # change the graph: skip it (most of the builder's cost otherwise).
@@ -121,31 +130,42 @@ class _Builder:
     def new_block(self) -> Block:
         return Block()
 
-    def statements(self, body) -> None:
-        for stmt in body:
-            self.statement(stmt)
+    def run(self, body) -> None:
+        # Stack items: iterators over statements (they yield AST nodes) and
+        # handler generators (they yield lists of statements to build first).
+        stack = [iter(body)]
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+            elif type(item) is list:
+                stack.append(iter(item))
+            else:
+                handler = self.statement(item)
+                if handler is not None:
+                    stack.append(handler)
 
-    def statement(self, node) -> None:
+    def statement(self, node):
+        """Build one statement; for one with nested statements, return the generator that does."""
         current = self.current
         if isinstance(node, _SCANNED_SIMPLE):
             current.statements.append(node)
-            if self.scan:
-                _scan_expression(self, node)
-        elif isinstance(node, ast.If):
-            self._if(node)
-        elif isinstance(node, (ast.Return, ast.Raise)):
+            return _scan_expression(self, node) if self.scan else None
+        if isinstance(node, ast.If):
+            return self._if(node)
+        if isinstance(node, (ast.Return, ast.Raise)):
             current.statements.append(node)
             self.current = self.new_block()
         elif isinstance(node, _OPAQUE_SIMPLE):
             current.statements.append(node)
         elif isinstance(node, _LOOPS):
-            self._for(node)
+            return self._for(node)
         elif isinstance(node, ast.While):
-            self._while(node)
+            return self._while(node)
         elif isinstance(node, ast.Try):
-            self._try(node)
+            return self._try(node)
         elif isinstance(node, _WITHS):
-            self._with(node)
+            return self._with(node)
         elif isinstance(node, ast.Break):
             _add_exit(current, self.after_loop[-1])
         elif isinstance(node, ast.Continue):
@@ -156,12 +176,12 @@ class _Builder:
             passed = self.new_block()
             _add_exit(current, passed)
             self.current = passed
-            if self.scan:
-                _scan_expression(self, node)
+            return _scan_expression(self, node) if self.scan else None
         else:  # Match, TryStar, TypeAlias: scalpel's fallback (see the module docstring)
-            _scan_expression(self, node)
+            return _scan_expression(self, node)
+        return None
 
-    def _if(self, node: ast.If) -> None:
+    def _if(self, node: ast.If):
         test_block = self.current
         test_block.statements.append(node)
         body_block = self.new_block()
@@ -171,13 +191,13 @@ class _Builder:
             else_block = self.new_block()
             _add_exit(test_block, else_block)
             self.current = else_block
-            self.statements(node.orelse)
+            yield node.orelse
             if not self.current.exits:
                 _add_exit(self.current, after)
         else:
             _add_exit(test_block, after)
         self.current = body_block
-        self.statements(node.body)
+        yield node.body
         if not self.current.exits:
             _add_exit(self.current, after)
         self.current = after
@@ -190,16 +210,16 @@ class _Builder:
         _add_exit(current, guard)
         return guard
 
-    def _for(self, node) -> None:
+    def _for(self, node):
         guard = self._loop_guard()
         guard.statements.append(node)
         body_block = self.new_block()
         _add_exit(guard, body_block)
         after = self.new_block()
         _add_exit(guard, after)
-        self._loop_body(node.body, guard, body_block, after)
+        return self._loop_body(node.body, guard, body_block, after)
 
-    def _while(self, node: ast.While) -> None:
+    def _while(self, node: ast.While):
         guard = self._loop_guard()
         guard.statements.append(node)
         body_block = self.new_block()
@@ -207,20 +227,20 @@ class _Builder:
         after = self.new_block()
         if not _is_while_true(node.test):
             _add_exit(guard, after)
-        self._loop_body(node.body, guard, body_block, after)
+        return self._loop_body(node.body, guard, body_block, after)
 
-    def _loop_body(self, body, guard: Block, body_block: Block, after: Block) -> None:
+    def _loop_body(self, body, guard: Block, body_block: Block, after: Block):
         self.loop_guard.append(guard)
         self.after_loop.append(after)
         self.current = body_block
-        self.statements(body)
+        yield body
         if not self.current.exits:
             _add_exit(self.current, guard)
         self.current = after
         self.after_loop.pop()
         self.loop_guard.pop()
 
-    def _try(self, node: ast.Try) -> None:
+    def _try(self, node: ast.Try):
         try_stmt_block = self.current
         try_stmt_block.statements.append(node)
         body_block = self.new_block()
@@ -228,32 +248,32 @@ class _Builder:
         handler_blocks = [self.new_block() for _ in node.handlers]
         after = self.new_block()
         self.current = body_block
-        self.statements(node.body)
+        yield node.body
         if node.orelse:
             else_block = self.new_block()
             _add_exit(self.current, else_block)
             self.current = else_block
-            self.statements(node.orelse)
+            yield node.orelse
         _add_exit(self.current, after)
         for handler, handler_block in zip(node.handlers, handler_blocks, strict=True):
             _add_exit(try_stmt_block, handler_block)
             self.current = handler_block
             if self.scan:
-                _scan_expression(self, handler)  # the exception type, then the handler body
+                yield from _scan_expression(self, handler)  # the exception type, then the handler body
             else:
-                self.statements(handler.body)
+                yield handler.body
             if not self.current.exits:
                 _add_exit(self.current, after)
         self.current = after
 
-    def _with(self, node) -> None:
+    def _with(self, node):
         with_stmt_block = self.current
         with_stmt_block.statements.append(node)
         body_block = self.new_block()
         _add_exit(with_stmt_block, body_block)
         after = self.new_block()
         self.current = body_block
-        self.statements(node.body)
+        yield node.body
         if not self.current.exits:
             _add_exit(self.current, after)
         self.current = after
@@ -267,14 +287,15 @@ class _AwaitDone:
         self.after = after
 
 
-def _scan_expression(builder: _Builder, node: ast.AST) -> None:
+def _scan_expression(builder: _Builder, node: ast.AST):
     """scalpel's generic visit of a statement's children, which only matters for control flow at
 
     - `yield x` (not `yield from`): the block ends, flow goes on in a new block;
     - `await x`: the current block gets an exit to a new after-block, `x` is
       scanned (still in the current block), then the flow goes on in the after-block;
     - a call: its arguments are not looked into (scalpel's `visit_Call` stops there);
-    - a statement (inside `match`, `try ... except*`): visited as a statement.
+    - a statement (inside `match`, `try ... except*`): yielded as `[stmt]` for the
+      builder to build before the scan goes on.
     Pre-order, children in field order, with an explicit stack (expressions can nest deeply).
     """
     stack = [node]
@@ -287,7 +308,7 @@ def _scan_expression(builder: _Builder, node: ast.AST) -> None:
         if first:
             first = False
         elif isinstance(item, ast.stmt):
-            builder.statement(item)
+            yield [item]
             continue
         elif isinstance(item, ast.Call):
             continue
@@ -311,6 +332,14 @@ def _remove_empty_blocks(entry: Block) -> None:
     Kept step for step (a recursive walk turned into an explicit stack), because the
     order in which exits are re-appended decides the block numbering.
     """
+    # Links from blocks the entry cannot reach (the code after a `return`) only ever
+    # hand exits to other unreachable blocks, so dropping them first changes no
+    # reachable block's exits; it keeps a long `elif` chain of returns linear
+    # (scalpel's splicing multiplies those links quadratically).
+    blocks = reachable_blocks(entry)
+    reachable = {id(block) for block in blocks}
+    for block in blocks:
+        block.predecessors = [link for link in block.predecessors if id(link.source) in reachable]
     visited = set()
     # frames: [block, exits to visit (a snapshot), next index, block was empty]
     stack = []
@@ -372,6 +401,6 @@ def build_blocks(
 ) -> list[Block]:
     """The function body's basic blocks, in funcskeleton's numbering order (entry first)."""
     builder = _Builder(has_yield_or_await)
-    builder.statements(function.body)
+    builder.run(function.body)
     _remove_empty_blocks(builder.entry)
     return reachable_blocks(builder.entry)

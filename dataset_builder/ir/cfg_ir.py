@@ -39,6 +39,7 @@ _CONTROL_TAGS = {
 # Statements whose body lies in other blocks (scalpel's compound statements).
 _COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.With, ast.AsyncWith)
 _DEF_OR_CLASS = (ast.FunctionDef, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
 def serialize_cfg(src: str) -> str:
@@ -118,7 +119,7 @@ def _count_calls(blocks, successors, calls: TreeIndex, named_cfg: bool) -> list[
         spans = [[span[s] for s in block.statements if not isinstance(s, _DEF_OR_CLASS)] for block in blocks]
     else:
         spans = [[span[s] for s in block.statements] for block in blocks]
-    idom = None
+    dominates = None
     counts = []
     for b, block in enumerate(blocks):
         targets = successors[b]
@@ -129,21 +130,40 @@ def _count_calls(blocks, successors, calls: TreeIndex, named_cfg: bool) -> list[
         for lo, hi in spans[b]:
             total += prefix[hi] - prefix[lo]
         if total and targets and type(block.statements[-1]) in _COMPOUND:
-            if idom is None:
-                idom = _immediate_dominators(successors)
-            removed = _merge(sorted(sp for t in targets if not _dominates(idom, t, b) for sp in spans[t]))
+            if dominates is None:
+                dominates = _dominance_test(blocks, successors)
+            removed = _merge(sorted(sp for t in targets if not dominates(t, b) for sp in spans[t]))
             for lo, hi in spans[b]:
                 total -= _overlap(lo, hi, removed, calls)
         counts.append(total)
     return counts
 
 
-def _dominates(idom, a: int, b: int) -> bool:
-    while b != a:
-        if b == 0:
-            return False
-        b = idom[b]
-    return True
+def _dominance_test(blocks, successors):
+    """`dominates(a, b)`: does every path from the entry to block b pass through block a?"""
+    # Only a loop makes a cycle, hence an edge back to a dominator: without one,
+    # a successor never dominates its predecessor.
+    if not any(block.statements and type(block.statements[-1]) in _LOOPS for block in blocks):
+        return lambda a, b: a == b
+    idom = _immediate_dominators(successors)
+    # Number the dominator tree depth first: a dominates b iff b's interval lies in a's.
+    children = [[] for _ in idom]
+    for node in range(1, len(idom)):
+        children[idom[node]].append(node)
+    enter = [0] * len(idom)
+    leave = [0] * len(idom)
+    clock = 0
+    stack = [(0, False)]
+    while stack:
+        node, done = stack.pop()
+        clock += 1
+        if done:
+            leave[node] = clock
+            continue
+        enter[node] = clock
+        stack.append((node, True))
+        stack.extend((child, False) for child in children[node])
+    return lambda a, b: enter[a] <= enter[b] and leave[b] <= leave[a]
 
 
 def _merge(spans):
