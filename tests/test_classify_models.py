@@ -38,7 +38,9 @@ def tokenizer_paths(tmp_path_factory, short_functions):
     }
 
 
-def train_save_reload(arch, pair, pair_dataset, tokenizer_paths, tmp_path, steps, lr, batch_size, rows=None):
+def train_save_reload(
+    arch, pair, pair_dataset, tokenizer_paths, tmp_path, steps, lr, batch_size, rows=None, sizes=TINY_DUAL
+):
     from trainers.classifiers import build_classifier, load_classifier
     from trainers.classifiers.evaluation import predict_logits
     from trainers.classifiers.pair_data import load_pair_split
@@ -48,7 +50,7 @@ def train_save_reload(arch, pair, pair_dataset, tokenizer_paths, tmp_path, steps
     if rows:
         train_rows = train_rows.select(range(rows))
     torch.manual_seed(0)
-    classifier = build_classifier(arch, pair, train_rows, tokenizer_paths, dual_sizes=TINY_DUAL)
+    classifier = build_classifier(arch, pair, train_rows, tokenizer_paths, dual_sizes=sizes)
     _, loss_before = predict_logits(classifier, train_rows)
     params_before = {n: p.detach().clone() for n, p in classifier.model.named_parameters()}
     settings = ClassifierTrainSettings(
