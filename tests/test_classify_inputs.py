@@ -66,6 +66,18 @@ def test_choose_max_length_is_mean_plus_two_std():
     assert capped.max_length == 20 and capped.truncated_share == 0.2
 
 
+def test_extended_lengths_cut_the_longer_member_first():
+    from trainers.classifiers.pair_classifier import fit_member_lengths
+
+    src, ast = [100, 300, 200, 900], [10, 20, 12, 14]  # mean + 2 std: 1,094 and 23
+    choices = fit_member_lengths({"a": src, "b": ast}, budget=125)
+    assert choices["b"].max_length == 23 and choices["b"].truncated_share == 0.0
+    assert choices["a"].max_length == 102 and choices["a"].truncated_share == 0.75
+    both_long = fit_member_lengths({"a": src, "b": src}, budget=125)
+    assert both_long["a"].max_length + both_long["b"].max_length == 125
+    assert fit_member_lengths({"a": ast, "b": ast}, budget=125)["a"].max_length == 23  # fits: no cut
+
+
 def test_classification_metrics_and_ir_length():
     from trainers.classifiers.evaluation import accuracy_by_ir_length, classification_metrics, ir_length
 

@@ -238,13 +238,8 @@ def _build_extended(pair, train_rows, tokenizers, base_model, cap):
 
     shell = PairClassifier("encoder-extended", None, pair, tokenizers, {})
     lengths = _member_lengths(shell, train_rows)
-    choices = {slot: choose_max_length(v) for slot, v in lengths.items()}
     budget = min(_position_limit(tokenizers[TEXT]), cap) - 3  # [CLS] a [SEP] b [SEP]
-    total = choices["a"].max_length + choices["b"].max_length
-    if total > budget:  # shrink both members in proportion to fit the encoder's positions (or the cap)
-        for slot, v in lengths.items():
-            cut = max(1, choices[slot].max_length * budget // total)
-            choices[slot] = choose_max_length(v, cut)
+    choices = fit_member_lengths(lengths, budget)
     ir_sizes = [len(tokenizers[m]) for m in PAIR_MEMBERS[pair] if m in IR_MEMBERS]
     model = ExtendedEncoderForPairClassification.from_pretrained_encoder(base_model, ir_sizes)
     max_lengths = {slot: c.max_length for slot, c in choices.items()}
@@ -252,6 +247,21 @@ def _build_extended(pair, train_rows, tokenizers, base_model, cap):
     return PairClassifier(
         "encoder-extended", model, pair, tokenizers, max_lengths, length_choices, base_model
     )
+
+
+def fit_member_lengths(lengths, budget):
+    """Each member's mean + 2 std, cut to fit `budget` tokens together.
+
+    The longer member is cut first: the shorter one (usually the IR, in its compact tokens) keeps its
+    mean + 2 std as long as that fits in half the budget.
+    """
+    choices = {slot: choose_max_length(v) for slot, v in lengths.items()}
+    if choices["a"].max_length + choices["b"].max_length > budget:
+        short, long = sorted(("a", "b"), key=lambda slot: choices[slot].max_length)
+        short_length = min(choices[short].max_length, budget // 2)
+        choices[short] = choose_max_length(lengths[short], short_length)
+        choices[long] = choose_max_length(lengths[long], budget - short_length)
+    return choices
 
 
 def _position_limit(tokenizer) -> int:
