@@ -27,8 +27,8 @@ def candidate(body: str) -> str:
     return textwrap.dedent(body) + "\ndef f():\n    return 2\n"
 
 
-def _sandbox_processes() -> list[int]:
-    """Processes running as one of the sandbox's random uids (200000 and up)."""
+def _sandbox_processes(uids) -> list[int]:
+    """Processes running as one of these sandbox uids (another test run's sandboxes are not ours to count)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -38,7 +38,7 @@ def _sandbox_processes() -> list[int]:
         except OSError:
             continue
         for line in status.splitlines():
-            if line.startswith("Uid:") and int(line.split()[1]) >= 200_000:
+            if line.startswith("Uid:") and int(line.split()[1]) in uids:
                 found.append(int(entry))
     return found
 
@@ -158,6 +158,7 @@ def hostile_outcomes(listener, host_canary):
             outcomes["fork bomb"] = executor.run([(cases["fork bomb"], tests["fork bomb"])])[0]
             # Still responsive afterwards: a good candidate passes quickly.
             after = executor.run([("def f():\n    return 1\n", FAILING_TEST)])[0]
+            uids = set(executor.uids)
     finally:
         if old_token is None:
             del os.environ["HF_TOKEN"]
@@ -168,6 +169,7 @@ def hostile_outcomes(listener, host_canary):
         "after": after,
         "seconds": time.monotonic() - start,
         "tmp_new": set(os.listdir(tempfile.gettempdir())) - tmp_before,
+        "uids": uids,
     }
 
 
@@ -237,7 +239,7 @@ def test_host_is_unchanged(hostile_outcomes, host_canary, listener):
     assert not Path("/planted-by-candidate").exists()
     with pytest.raises(BlockingIOError):
         listener.accept()  # nobody connected
-    assert _sandbox_processes() == []
+    assert hostile_outcomes["uids"] and _sandbox_processes(hostile_outcomes["uids"]) == []
     leftovers = {
         name for name in hostile_outcomes["tmp_new"] if name.startswith(("codereps-sandbox-", "candidate-"))
     }
@@ -300,4 +302,4 @@ def test_a_detached_daemon_dies_with_its_candidate():
         outcome = executor.run([(daemon, FAILING_TEST)])[0]
         assert outcome["passed"], outcome
         if "uid" in executor.isolation:
-            assert _sandbox_processes() == []
+            assert _sandbox_processes(executor.uids) == []

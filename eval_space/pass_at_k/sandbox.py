@@ -158,6 +158,7 @@ class ForkServer:
         )
         hello = self._read_line()
         self.isolation = hello["isolation"]
+        self.uid = hello["uid"]  # the candidates' uid under the `uid` layer, else None
 
     def _read_line(self) -> dict:
         line = self._proc.stdout.readline()
@@ -215,6 +216,7 @@ class SandboxExecutor:
                 self._servers.append(server)
                 self._idle.put(server)
         self.isolation = self._servers[0].isolation
+        self.uids = {server.uid for server in self._servers} - {None}  # grows if a server is replaced
         self._lock = threading.Lock()
 
     def _run_one(self, job: tuple[str, str]) -> dict:
@@ -228,6 +230,8 @@ class SandboxExecutor:
                 self._servers.remove(server)
                 server = ForkServer(self.limits, self._isolation_mode, self._python)
                 self._servers.append(server)
+                if server.uid is not None:
+                    self.uids.add(server.uid)
             return _outcome("failed", "SandboxError: the fork server died", "", 0.0, self.isolation)
         finally:
             self._idle.put(server)
@@ -466,7 +470,7 @@ class _Server:
                 # A /proc of this namespace only: candidates cannot even list the host's processes.
                 with contextlib.suppress(OSError):
                     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        _write_line(1, {"isolation": self.isolation})
+        _write_line(1, {"isolation": self.isolation, "uid": self.uid})
         stdin = os.fdopen(0, "rb", buffering=0)
         buffer = b""
         while True:
