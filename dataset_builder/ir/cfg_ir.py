@@ -8,8 +8,8 @@
 - the blocks are those of python-scalpel 1.0b0's CFG of the function (built by
   `cfg_graph`, which documents the rules), numbered 0..n-1 breadth-first from the entry;
 - `P`: `len(args.args)` of the function;
-- `C_i`: the class name of the block's last `If`/`For`/`While`/`Return`/`Try`
-  statement, else `None`;
+- `C_i`: `If`/`For`/`While`/`Return`/`Try` when the block ends with that statement,
+  else `None`;
 - `R_i`: the numbers of the block's exit targets, in exit order;
 - `K_i`: the calls in the block's statements (a compound statement contains its
   whole body) whose callee is a name or an attribute, less those that also lie in
@@ -17,9 +17,10 @@
 
 The function is the first `def`/`async def` of the source in `ast.walk` order.
 Byte-identical to funcskeleton (commit 20a28ac on scalpel 1.0b0) on what it
-accepts; everything else it rejects gets the same rules, extended as written in
-docs/cfg_format.md (nested functions and classes, `*args`, `async`, `match`,
-`try ... except*`, loop `else`, lambdas, comprehensions, `global`, decorators).
+accepts; what it rejects (nested functions and classes, `*args`, `async`,
+`match`, `try ... except*`, loop `else`, lambdas, comprehensions, `global`,
+decorators) gets the same rules, and where funcskeleton or scalpel would crash or
+hang, a defined result: docs/cfg_format.md lists every case.
 """
 
 import ast
