@@ -265,3 +265,36 @@ def test_cli_rescoring_our_mbpp_generations_file_reproduces_the_recorded_results
     again = json.loads((tmp_path / "results" / "again.json").read_text())
     assert (again["pass@1"], again["pass@2"]) == (recorded["pass@1"], recorded["pass@2"]) == (0.5, 1.0)
     assert again["per_problem"] == recorded["per_problem"] and again["temperature"] == 0.2
+
+
+def test_cli_applies_a_peft_adapter(tiny_model_dir, tmp_path, monkeypatch):
+    """--adapter loads a LoRA adapter on top of --model (the tokenizer is taken from the adapter when it has one)."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    adapter_dir = tmp_path / "adapter"
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    get_peft_model(base, LoraConfig(r=2, target_modules=["q_proj", "v_proj"])).save_pretrained(adapter_dir)
+    monkeypatch.setenv("HF_ALLOW_CODE_EVAL", "0")
+    argv = ["evaluate", "--model", str(tiny_model_dir), "--adapter", str(adapter_dir), "--task", "humaneval"]
+    argv += [
+        "--limit",
+        "1",
+        "--max-new-tokens",
+        "6",
+        "--generation-only",
+        "--output",
+        str(tmp_path),
+        "--name",
+        "lora",
+    ]
+    assert codereps_main(argv) == 0
+    written = json.loads((tmp_path / "generations" / "lora.json").read_text())
+    assert len(written["generations"]) == 1 and len(written["generations"][0]["completions"]) == 1
+
+    from eval_space.cli import load_model
+
+    model, _ = load_model(str(tiny_model_dir), str(adapter_dir), seed=0)
+    from peft import PeftModel
+
+    assert isinstance(model, PeftModel) and model.peft_config["default"].r == 2
