@@ -17,16 +17,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
-def padding_share(trainer, batches: int = 8) -> float:
-    """Share of real (non-padding) tokens over the first `batches` training batches."""
+def padding_share(trainer) -> float:
+    """Share of real (non-padding) tokens over one epoch of the trainer's own dataloader."""
     real = total = 0
-    for i, batch in enumerate(trainer.get_train_dataloader()):
-        if i == batches:
-            break
+    for batch in trainer.get_train_dataloader():
         mask = batch.get("attention_mask")
         ids = batch["input_ids"]
         real += int(mask.sum()) if mask is not None else ids.numel()
         total += ids.numel()
+    print(
+        f"  [{trainer.args.train_sampling_strategy}] {len(trainer.train_dataset)} examples, {total} token slots"
+    )
     return real / total
 
 
@@ -75,7 +76,10 @@ def main():
     parser.add_argument("--base-model", default="tiny", help="tiny (from config) or smollm2 / a model folder")
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--rows", type=int, default=64)
+    parser.add_argument(
+        "--rows", type=int, default=164, help="HumanEval rows (length grouping needs >= 4 batches)"
+    )
+    parser.add_argument("--variants", nargs="+", default=["A", "B", "C"])
     args = parser.parse_args()
 
     from train_fixtures import humaneval_rows, tiny_ir_tokens, write_dataset_repo
@@ -86,6 +90,7 @@ def main():
 
     workdir = Path(tempfile.mkdtemp(prefix="train-throughput-"))
     rows = humaneval_rows(args.rows)
+    print(f"{len(rows)} HumanEval rows", flush=True)
     dataset = str(write_dataset_repo(workdir / "dataset", "humaneval", "test", rows))
     base = (
         str(build_tiny_model(workdir / "tiny"))
@@ -95,7 +100,7 @@ def main():
     ir_tokens = tiny_ir_tokens(AutoTokenizer.from_pretrained(base), [r["ast"] for r in rows])
 
     results = []
-    for variant in ("A", "B", "C"):
+    for variant in args.variants:
         for batching in ("random", "grouped", "packed"):
             results.append(
                 run(variant, batching, base, dataset, workdir, args.steps, args.batch_size, ir_tokens)
@@ -107,7 +112,7 @@ def main():
                 flush=True,
             )
     print("\nratios vs random batching (same variant):")
-    for variant in ("A", "B", "C"):
+    for variant in args.variants:
         base_r = next(r for r in results if r["variant"] == variant and r["batching"] == "random")
         for r in results:
             if r["variant"] == variant and r["batching"] != "random":
