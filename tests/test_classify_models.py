@@ -73,12 +73,18 @@ def train_save_reload(
     return classifier, changed
 
 
-@pytest.mark.parametrize("pair", ["src-ast", "ast-cfg"])
-def test_dual_encoder_trains_saves_and_reloads(pair, pair_dataset, tokenizer_paths, tmp_path):
+@pytest.mark.parametrize(
+    "pair, options",
+    [("src-ast", {}), ("ast-cfg", {"pooling": "mean", "norm_first": True})],
+    ids=["seed-cls-post-ln", "mean-pre-ln"],
+)
+def test_dual_encoder_trains_saves_and_reloads(pair, options, pair_dataset, tokenizer_paths, tmp_path):
     classifier, _ = train_save_reload(
-        "dual-encoder", pair, pair_dataset, tokenizer_paths, tmp_path, 30, 3e-3, 16
+        "dual-encoder", pair, pair_dataset, tokenizer_paths, tmp_path, 30, 3e-3, 16, sizes=TINY_DUAL | options
     )
     assert classifier.model.config.model_type == "codereps-dual-encoder"
+    assert classifier.model.encoder_a.encoder.layers[0].norm_first == options.get("norm_first", False)
+    assert classifier.model.encoder_b.pooling == options.get("pooling", "cls")
     # each member has its own tokenizer, saved beside the weights
     assert (tmp_path / "model" / f"tokenizer-{classifier.members[0]}").is_dir()
     assert (tmp_path / "model" / f"tokenizer-{classifier.members[1]}").is_dir()
