@@ -4,7 +4,8 @@ from pathlib import Path
 
 ARCH_DESCRIPTIONS = {
     "dual-encoder": "the seed's from-scratch dual encoder: one small transformer encoder per pair member, "
-    "each with its own tokenizer, the two CLS outputs concatenated into a feed-forward head",
+    "each with its own tokenizer, the two member vectors (CLS outputs, or mean outputs) concatenated into "
+    "a feed-forward head",
     "encoder": "a pretrained encoder fine-tuned as a cross-encoder on the pair written as a text pair",
     "encoder-extended": "a pretrained encoder fine-tuned as a cross-encoder, with a second, newly trained "
     "embedding table for the IR tokenizer's vocabulary so the IR member is read in IR tokens",

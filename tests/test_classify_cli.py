@@ -80,6 +80,7 @@ def test_eval_prints_and_writes_metrics_card_and_leaderboard_record(trained, dat
     index = card.data.to_dict()["model-index"][0]["results"][0]
     assert index["metrics"][0] == {"type": "accuracy", "value": metrics["accuracy"]}
     assert index["dataset"]["config"] == "pairs-src-cfg"
+    assert "`pooling=cls`, `norm_first=False`" in card.text  # the seed's layout, named in the card
 
     # the leaderboard reads the results record into its classifier tab
     board = load_leaderboard_data(str(trained / "results"))

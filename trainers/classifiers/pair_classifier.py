@@ -134,6 +134,9 @@ class PairClassifier:
             "base_model": self.base_model,
             "tokenizer_fingerprints": {n: tokenizer_fingerprint(t) for n, t in self.tokenizers.items()},
             "tokenizer_vocab_sizes": {n: len(t) for n, t in self.tokenizers.items()},
+            "model_options": {
+                k: getattr(self.model.config, k) for k in DUAL_OPTIONS if self.arch == "dual-encoder"
+            },
         }
 
     def save(self, folder):
@@ -142,6 +145,11 @@ class PairClassifier:
         self.model.save_pretrained(folder)
         for name, tokenizer in self.tokenizers.items():
             tokenizer.save_pretrained(folder if name == TEXT else folder / tokenizer_dirname(name))
+
+
+# dual-encoder settings worth a line in the card
+DUAL_OPTIONS = ("d_model_a", "d_model_b", "n_layers_a", "n_layers_b", "n_heads_a", "n_heads_b")
+DUAL_OPTIONS += ("d_ff_encoder", "d_ff_head", "dropout", "pooling", "norm_first")
 
 
 def _pad_id(tokenizer) -> int:
