@@ -103,6 +103,7 @@ print(type(model).__module__)
 """
 
 
+@pytest.mark.slow  # a second Python process imports transformers and torch
 def test_dual_encoder_loads_through_automodel_and_remote_code(pair_dataset, tokenizer_paths, tmp_path):
     import subprocess
     import sys
