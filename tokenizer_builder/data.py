@@ -5,9 +5,7 @@ comes from the held-out splits (`validation` + `test`). Rows whose field is
 empty or null are counted and reported, never silently dropped.
 """
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import TokenizerDataError
 
@@ -39,29 +37,11 @@ def dataset_configs(dataset: str) -> list[str]:
     return configs
 
 
-def local_cache_dir(folder: Path) -> str:
-    """A `datasets` cache folder keyed on the folder's path and every file's size and mtime.
-
-    datasets 5.2 keys the cache of a local folder on its name and README alone: two
-    folders both named `ds`, or a folder rebuilt in place with new rows, load the rows
-    cached first (measured here). Keying on the files makes a rebuilt folder load anew.
-    """
-    from codereps.paths import cache_dir
-
-    digest = hashlib.sha256(str(folder.resolve()).encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return str(cache_dir() / "datasets" / digest.hexdigest()[:16])
-
-
 def load_config(dataset: str, config: str):
     """`load_dataset(dataset, config)`, with a content-keyed cache for local folders."""
-    from datasets import load_dataset
+    from codereps.datasets_io import load_dataset_config
 
-    folder = Path(dataset)
-    cache = local_cache_dir(folder) if folder.is_dir() else None
-    return load_dataset(dataset, config, cache_dir=cache)
+    return load_dataset_config(dataset, config)
 
 
 def load_field_texts(

@@ -9,6 +9,7 @@ reported with their task ids, never silently dropped.
 
 from dataclasses import dataclass, field
 
+from codereps.datasets_io import load_dataset_config
 from codereps.prompts import PromptError, prompt_parts, reference_solution
 
 
@@ -36,9 +37,7 @@ def load_split(dataset_name: str, config: str, split: str, limit: int | None = N
             f"build it with `codereps dataset build`"
         )
     try:
-        rows = datasets.load_dataset(
-            dataset_name, config, split=split, cache_dir=_local_cache_dir(dataset_name)
-        )
+        rows = load_dataset_config(dataset_name, config, split=split)
     except ValueError as e:
         raise DatasetConfigError(
             f"dataset {dataset_name!r} config {config!r}: no split {split!r} ({e})"
@@ -46,30 +45,6 @@ def load_split(dataset_name: str, config: str, split: str, limit: int | None = N
     if limit is not None:
         rows = rows.select(range(min(limit, len(rows))))
     return rows
-
-
-def _local_cache_dir(dataset_name: str) -> str | None:
-    """A datasets cache folder tied to a local folder's path and file versions (None for Hub ids).
-
-    datasets 5.2 keys its cache of a local Parquet folder on the folder's base name and config, so two
-    folders both named `dataset` (two runs of `codereps experiment`) load each other's rows (measured: a
-    164-row folder loaded as the 12 rows of another). Keying on the absolute path and the files' sizes and
-    mtimes makes a rebuilt or different folder load its own rows.
-    """
-    import hashlib
-    from pathlib import Path
-
-    import datasets
-
-    folder = Path(dataset_name)
-    if not folder.is_dir():
-        return None
-    stamp = [str(folder.resolve())]
-    for f in sorted(folder.rglob("*.parquet")):
-        st = f.stat()
-        stamp.append(f"{f.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns}")
-    key = hashlib.sha1("\n".join(stamp).encode()).hexdigest()[:16]
-    return str(Path(datasets.config.HF_DATASETS_CACHE) / "codereps-local" / key)
 
 
 def build_prompt_completion(rows, variant: str, ir: str) -> BuiltExamples:

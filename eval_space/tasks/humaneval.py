@@ -81,9 +81,9 @@ class HumanEval(Task):
         if path is None or str(path).endswith((".jsonl", ".jsonl.gz")):
             docs = read_humaneval_jsonl(path or packaged_humaneval_path())
         else:
-            import datasets
+            from codereps.datasets_io import load_dataset_config
 
-            test = datasets.load_dataset(str(path), "humaneval", split="test")
+            test = load_dataset_config(path, "humaneval", split="test")
             docs = [_checked(row, f"{path} (humaneval/test row {i})") for i, row in enumerate(test)]
         if len(docs) != HUMANEVAL_SIZE:
             raise TaskDataError(

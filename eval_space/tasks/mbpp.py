@@ -94,12 +94,12 @@ class MBPP(Task):
                 )
             self._few_shot = [by_id[task_id] for task_id in FEW_SHOT_TASK_IDS if task_id in by_id]
             return [by_id[task_id] for task_id in TEST_TASK_IDS]
-        import datasets
+        from codereps.datasets_io import load_dataset_config
 
-        test = datasets.load_dataset(str(path), "mbpp", split="test")
+        test = load_dataset_config(path, "mbpp", split="test")
         docs = [_checked(row, f"{path} (mbpp/test row {i})") for i, row in enumerate(test)]
         if self.prompt_style == "3shot":
-            prompt_split = datasets.load_dataset(str(path), "mbpp", split="prompt")
+            prompt_split = load_dataset_config(path, "mbpp", split="prompt")
             by_id = {row["task_id"]: row for row in prompt_split}
             self._few_shot = [
                 _checked(by_id[task_id], f"{path} (mbpp/prompt)") for task_id in FEW_SHOT_TASK_IDS

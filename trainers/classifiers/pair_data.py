@@ -29,14 +29,16 @@ def load_pair_split(dataset: str, pair: str, split: str):
     The dataset builder names the member columns after the members (`src`, `ast`,
     `ast_correct`); they are renamed to `a`, `b`, `b_correct` here. Bad input raises a typed error.
     """
-    from datasets import get_dataset_config_names, load_dataset
+    from datasets import get_dataset_config_names
+
+    from codereps.datasets_io import load_dataset_config
 
     config = pair_config_name(pair)
     available = get_dataset_config_names(dataset)
     if config not in available:
         raise PairConfigError(f"{dataset}: no config {config!r} (configs: {', '.join(available) or 'none'})")
     try:
-        rows = load_dataset(dataset, config, split=split, cache_dir=_private_cache(dataset, config))
+        rows = load_dataset_config(dataset, config, split=split)
     except ValueError as e:
         # datasets reports an unknown split, and a split of zero rows, as a ValueError
         if "corresponds to no data" in str(e):
@@ -54,25 +56,6 @@ def load_pair_split(dataset: str, pair: str, split: str):
     if len(rows) == 0:
         raise EmptySplitError(f"{dataset} [{config}/{split}]: the split is empty")
     return rows
-
-
-def _private_cache(dataset: str, config: str):
-    """A cache folder keyed by the local folder's files (path, size, mtime); None (the default) for Hub repos.
-
-    datasets 5.2 keys the cache of a local folder by the folder's name, config and YAML info only, so
-    two different folders named alike with equal split sizes would share (stale) rows.
-    """
-    from pathlib import Path
-
-    from codereps.paths import cache_dir
-
-    folder = Path(dataset)
-    if not folder.is_dir():
-        return None
-    files = sorted((folder / "data" / config).rglob("*"))
-    stamp = [str(folder.resolve())] + [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
-    key = hashlib.sha256("\n".join(stamp).encode()).hexdigest()[:16]
-    return str(cache_dir() / "classify-datasets" / key)
 
 
 def load_tokenizer(name_or_path):
