@@ -44,10 +44,10 @@ def function_sources(file_src: str) -> list[FunctionSource]:
     character for every function, which made this quadratic (minutes on the stdlib).
     """
     tree = parse_source(file_src)
-    lines = _LINE.findall(file_src)
+    lines = split_source_lines(file_src)
     out = []
     for node, qualname in _with_qualnames(tree):
-        out.append(FunctionSource(qualname, node.lineno, _segment(lines, node)))
+        out.append(FunctionSource(qualname, node.lineno, source_segment(lines, node)))
     return out
 
 
@@ -56,8 +56,17 @@ def function_sources(file_src: str) -> list[FunctionSource]:
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
-def _segment(lines: list[str], node: ast.AST) -> str:
-    # Offsets are UTF-8 byte offsets within their lines, as in `ast.get_source_segment`.
+def split_source_lines(file_src: str) -> list[str]:
+    """The file's lines as `ast` counts them, split once for every `source_segment` call."""
+    return _LINE.findall(file_src)
+
+
+def source_segment(lines: list[str], node: ast.AST) -> str:
+    """`ast.get_source_segment(file_src, node)` from `split_source_lines(file_src)`.
+
+    The stdlib function re-splits the whole file for every node, which is quadratic
+    in a module's size. Offsets are UTF-8 byte offsets within their lines, as in `ast`.
+    """
     first, last = node.lineno - 1, node.end_lineno - 1
     if first == last:
         return lines[first].encode()[node.col_offset : node.end_col_offset].decode()

