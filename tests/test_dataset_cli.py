@@ -25,8 +25,8 @@ def test_help_is_instant_and_lists_actions():
 
 
 def test_bad_arguments_are_named(tmp_path, tiny_project, capsys):
-    assert build("build", "--source", "codesearchnet", "--output", tmp_path / "ds") == 2
-    assert "--source codesearchnet needs --input" in capsys.readouterr().err
+    assert build("build", "--source", "local", "--output", tmp_path / "ds") == 2
+    assert "--source local needs --input" in capsys.readouterr().err
     assert (
         build("build", "--source", "mbpp", "--input", tmp_path / "nope.jsonl", "--output", tmp_path / "ds")
         == 2

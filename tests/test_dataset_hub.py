@@ -100,3 +100,66 @@ def test_mbpp_source_reads_the_hub_when_no_input_is_given(tmp_path, shared_data)
     assert report["input"] == "hf:google-research-datasets/mbpp:full" and report["skipped"] == {}
     for split, table in read_config(local, "mbpp").items():
         assert read_config(online, "mbpp")[split].equals(table), split
+
+
+def make_upstream_codesearchnet_repo(root, shared_data):
+    """A copy of `code-search-net/code_search_net` (config `python`) in the Hub's field names, from the sample."""
+    import gzip
+
+    import datasets
+
+    from dataset_builder.sources.codesearchnet import HUB_TO_NATIVE
+
+    with gzip.open(shared_data / "codesearchnet" / "python_sample.jsonl.gz", "rt") as f:
+        native = [json.loads(line) for line in f]
+    folder = root / "upstream-csn"
+    (folder / "python").mkdir(parents=True)
+    yaml = ["---", "configs:", "- config_name: python", "  data_files:"]
+    for split, partition in (("validation", "valid"), ("test", "test")):
+        rows = [
+            {hub: r[name] for hub, name in HUB_TO_NATIVE.items()}
+            for r in native
+            if r["partition"] == partition
+        ]
+        datasets.Dataset.from_list(rows).to_parquet(
+            str(folder / "python" / f"{split}-00000-of-00001.parquet")
+        )
+        yaml += [f"  - split: {split}", f"    path: python/{split}-00000-of-00001.parquet"]
+    (folder / "README.md").write_text("\n".join([*yaml, "---", "", "CodeSearchNet (test copy)."]) + "\n")
+    return folder
+
+
+@pytest.mark.hub
+@pytest.mark.slow
+def test_codesearchnet_source_reads_the_hub_copy_when_no_input_is_given(tmp_path, shared_data):
+    """Without --input, CodeSearchNet comes from the Hub copy, renamed back to the native fields."""
+    from dataset_fixtures import build
+
+    hub = tmp_path / "hub"
+    assert publish_to_local_hub(
+        make_upstream_codesearchnet_repo(tmp_path, shared_data),
+        hub,
+        "dataset",
+        "code-search-net/code_search_net",
+    )
+    local = tmp_path / "local"
+    sample = shared_data / "codesearchnet" / "python_sample.jsonl.gz"
+    assert build("build", "--source", "codesearchnet", "--input", sample, "--output", local) == 0
+    online = tmp_path / "online"
+    (tmp_path / "client").mkdir()
+    with serve_local_hub(hub) as endpoint:
+        result = subprocess.run(
+            [sys.executable, "-m", "codereps", "dataset", "build", "--source", "codesearchnet",
+             "--output", str(online), "--num-proc", "2"],
+            env=hub_client_env(endpoint, tmp_path / "client"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = load_report(online, "codesearchnet")
+    assert report["input"] == "hf:code-search-net/code_search_net:python" and report["skipped"] == {}
+    online_tables, local_tables = read_config(online, "codesearchnet"), read_config(local, "codesearchnet")
+    assert sorted(online_tables) == sorted(local_tables) == ["test", "validation"]
+    for split, table in local_tables.items():
+        assert online_tables[split].equals(table), split

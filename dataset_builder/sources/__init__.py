@@ -11,9 +11,9 @@ SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local")
 
 def make_source(name: str, input_path=None) -> Source:
     if name == "codesearchnet":
-        from .codesearchnet import CodeSearchNetSource
+        from .codesearchnet import codesearchnet_source
 
-        return CodeSearchNetSource(_required(name, input_path))
+        return codesearchnet_source(input_path)  # no --input: code-search-net/code_search_net on the Hub
     if name == "mbpp":
         from .mbpp import mbpp_source
 
