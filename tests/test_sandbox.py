@@ -68,3 +68,15 @@ def test_bad_configuration_is_an_error():
         Limits(timeout=0)
     with pytest.raises(ValueError, match="isolation must be one of"):
         SandboxExecutor(workers=1, isolation="docker")
+
+
+def test_an_interpreter_installed_under_tmp_still_runs_with_the_private_tmp(tmp_path):
+    """CI clones (and their .venv) may live under /tmp, which the mount layer covers with a private tmpfs."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    with SandboxExecutor(workers=1, limits=LIMITS, python=str(venv / "bin" / "python")) as under_tmp:
+        [outcome] = under_tmp.run([("import json\nx = json.dumps([1])", "assert x == '[1]'")])
+    assert outcome["passed"], outcome

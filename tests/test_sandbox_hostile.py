@@ -213,8 +213,10 @@ def test_each_attack_fails_for_its_own_reason(hostile_outcomes):
     assert outcomes["10 GB write"]["error"].startswith(
         ("OSError: [Errno 27] File too large", "FileSizeLimit")
     )
+    # With the recursion limit lifted, CPython exhausts the C stack: a segfault, or (seen about one run in
+    # three) "SystemError: error return without exception set" when an allocation fails first.
     assert outcomes["deep recursion"]["error"].startswith(
-        ("SegmentationFault", "TimeoutError", "MemoryError")
+        ("SegmentationFault", "TimeoutError", "MemoryError", "SystemError")
     )
     assert outcomes["plain recursion"]["error"].startswith("RecursionError")
     assert outcomes["print 1 GB"]["error"].startswith("OutputLimitExceeded")

@@ -304,8 +304,12 @@ def _mount_points() -> list[str]:
         return [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4]) for line in f]
 
 
-def _make_host_read_only(work_root: str, scratch_bytes: int):
-    """In our private mount namespace: every mount read-only, a private tmpfs at work_root."""
+def _make_host_read_only(work_root: str, scratch_bytes: int, keep: tuple = ()):
+    """In our private mount namespace: every mount read-only, a private tmpfs at work_root.
+
+    `keep`: folders the server still needs that the tmpfs would hide (a virtualenv or checkout under
+    /tmp): they are held open before the tmpfs is mounted, then bound back read-only at the same path.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # first, so nothing below propagates to the host
     flag_map = (
         (os.ST_NOSUID, MS_NOSUID),
@@ -329,7 +333,26 @@ def _make_host_read_only(work_root: str, scratch_bytes: int):
             _mount(None, mount_point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | kept)
     if not os.statvfs("/").f_flag & os.ST_RDONLY:
         raise OSError(errno.EPERM, "could not make / read-only")
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in _hidden_by(work_root, keep)]
     _mount("tmpfs", work_root, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=0755")
+    for path, fd in held:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+
+
+def _hidden_by(work_root: str, paths) -> list[str]:
+    """The existing folders among `paths` that lie under `work_root`, outermost only."""
+    root = os.path.realpath(work_root)
+    inside = sorted(
+        {
+            real
+            for real in map(os.path.realpath, paths)
+            if real.startswith(root + os.sep) and os.path.isdir(real)
+        }
+    )
+    return [p for i, p in enumerate(inside) if not any(p.startswith(q + os.sep) for q in inside[:i])]
 
 
 def _enter_user_namespace():
@@ -414,7 +437,7 @@ class _Server:
         if namespaced:
             self.layers.append("net")
             try:
-                _make_host_read_only(self.work_root, limits.scratch_bytes)
+                _make_host_read_only(self.work_root, limits.scratch_bytes, keep=(sys.prefix, sys.base_prefix))
                 self.layers.append("mount")
             except OSError:
                 if mode in ("namespaces", "userns"):
