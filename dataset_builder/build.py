@@ -76,14 +76,7 @@ def build_source_config(
             if len(split_ds) == 0:
                 empty_splits.append(split)  # `datasets` refuses a split with no rows: leave it out
                 continue
-            files = writer.write_split(split_ds, config_stage, config, split)
-            num_bytes, file_bytes = writer.parquet_sizes(staged, files)
-            splits[split] = {
-                "num_examples": len(split_ds),
-                "num_bytes": num_bytes,
-                "file_bytes": file_bytes,
-                "files": files,
-            }
+            splits[split] = writer.write_split_record(split_ds, staged, config_stage, config, split)
         report = {
             "config": config,
             "kind": "source",

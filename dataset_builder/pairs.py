@@ -139,14 +139,7 @@ def build_pair_config(
             ds = Dataset.from_dict(pairs, features=features)
             if len(ds) == 0:
                 continue
-            paths = writer.write_split(ds, config_stage, pair_config, split)
-            num_bytes, file_bytes = writer.parquet_sizes(staged, paths)
-            splits[split] = {
-                "num_examples": len(ds),
-                "num_bytes": num_bytes,
-                "file_bytes": file_bytes,
-                "files": paths,
-            }
+            splits[split] = writer.write_split_record(ds, staged, config_stage, pair_config, split)
             balance[split] = sum(pairs["label"]) / len(ds) if len(ds) else 0.0
         report = {
             "config": pair_config,

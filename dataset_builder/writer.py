@@ -75,6 +75,13 @@ def write_split(dataset, staged_config_dir: Path, config: str, split: str) -> li
     return paths
 
 
+def write_split_record(dataset, staged: Path, staged_config_dir: Path, config: str, split: str) -> dict:
+    """Write a split (`write_split`) and return its entry of the config report: sizes and files."""
+    files = write_split(dataset, staged_config_dir, config, split)
+    num_bytes, file_bytes = parquet_sizes(staged, files)
+    return {"num_examples": len(dataset), "num_bytes": num_bytes, "file_bytes": file_bytes, "files": files}
+
+
 def _arrow_bytes(dataset) -> int:
     if len(dataset) == 0:
         return 0
