@@ -39,7 +39,17 @@ def tokenizer_paths(tmp_path_factory, short_functions):
 
 
 def train_save_reload(
-    arch, pair, pair_dataset, tokenizer_paths, tmp_path, steps, lr, batch_size, rows=None, sizes=TINY_DUAL
+    arch,
+    pair,
+    pair_dataset,
+    tokenizer_paths,
+    tmp_path,
+    steps,
+    lr,
+    batch_size,
+    rows=None,
+    sizes=TINY_DUAL,
+    new_lr=None,
 ):
     from trainers.classifiers import build_classifier, load_classifier
     from trainers.classifiers.evaluation import predict_logits
@@ -54,7 +64,11 @@ def train_save_reload(
     _, loss_before = predict_logits(classifier, train_rows)
     params_before = {n: p.detach().clone() for n, p in classifier.model.named_parameters()}
     settings = ClassifierTrainSettings(
-        max_steps=steps, batch_size=batch_size, learning_rate=lr, logging_steps=1
+        max_steps=steps,
+        batch_size=batch_size,
+        learning_rate=lr,
+        new_parameters_learning_rate=new_lr,
+        logging_steps=1,
     )
     stats = train_classifier(classifier, train_rows, settings)
     logits, loss_after = predict_logits(classifier, train_rows)
@@ -152,8 +166,40 @@ def test_pretrained_encoder_trains_saves_and_reloads(pair_dataset, tokenizer_pat
 def test_extended_encoder_trains_ir_embeddings(pair_dataset, tokenizer_paths, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     classifier, changed = train_save_reload(
-        "encoder-extended", "src-ast", pair_dataset, tokenizer_paths, tmp_path, 6, 1e-4, 8, rows=8
+        "encoder-extended",
+        "src-ast",
+        pair_dataset,
+        tokenizer_paths,
+        tmp_path,
+        6,
+        1e-4,
+        8,
+        rows=8,
+        new_lr=1e-3,
     )
     # the AST member is read in IR tokens, embedded by the new table, which is trained
     assert classifier.model.ir_embeddings[0].num_embeddings == len(classifier.tokenizers["ast"])
     assert "ir_embeddings.0.weight" in changed
+
+
+def test_new_parameters_get_their_own_learning_rate(pair_dataset, tokenizer_paths, monkeypatch):
+    from trainers.classifiers import build_classifier
+    from trainers.classifiers.pair_data import load_pair_split
+    from trainers.classifiers.training import ClassifierTrainSettings, build_optimizer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rows = load_pair_split(str(pair_dataset), "src-ast", "train").select(range(8))
+    classifier = build_classifier("encoder-extended", "src-ast", rows, tokenizer_paths)
+    new = classifier.new_parameter_names()
+    # the MiniLM checkpoint provides everything but the classification head and the AST table
+    assert new == {"ir_embeddings.0.weight", "encoder.classifier.weight", "encoder.classifier.bias"}
+
+    optimizer = build_optimizer(
+        classifier, ClassifierTrainSettings(learning_rate=5e-5, new_parameters_learning_rate=1e-3)
+    )
+    assert [group["lr"] for group in optimizer.param_groups] == [5e-5, 1e-3]
+    named = dict(classifier.model.named_parameters())
+    assert {id(p) for p in optimizer.param_groups[1]["params"]} == {id(named[n]) for n in new}
+    assert len(optimizer.param_groups[0]["params"]) == len(named) - len(new)
+    # one rate for all: the Trainer's own optimizer
+    assert build_optimizer(classifier, ClassifierTrainSettings(learning_rate=5e-5)) is None

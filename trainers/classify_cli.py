@@ -45,6 +45,12 @@ def add_parser(subparsers):
     train.add_argument(
         "--learning-rate", type=float, default=None, help="default 3e-4 from scratch, 5e-5 pretrained"
     )
+    train.add_argument(
+        "--new-parameters-learning-rate",
+        type=float,
+        default=None,
+        help="pretrained encoders: peak rate of the new head and IR embedding tables (default: --learning-rate)",
+    )
     train.add_argument("--warmup-steps", type=int, default=0)
     train.add_argument("--logging-steps", type=int, default=10)
     train.add_argument("--seed", type=int, default=0)
@@ -166,6 +172,7 @@ def _train(args, output):
         max_steps=args.max_steps,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate or default_lr,
+        new_parameters_learning_rate=args.new_parameters_learning_rate,
         warmup_steps=args.warmup_steps,
         logging_steps=args.logging_steps,
         seed=args.seed,

@@ -28,6 +28,8 @@ from .pair_data import (
 ARCHS = ("dual-encoder", "encoder", "encoder-extended")
 ONLINE_BASE_MODEL = "distilbert-base-uncased"
 TEXT = "text"
+# heads that AutoModelForSequenceClassification adds on top of a pretrained encoder (BERT, DistilBERT, RoBERTa)
+HEAD_PREFIXES = ("classifier.", "pre_classifier.")
 # the base code tokenizer (SmolLM2's, resolved offline by codereps.base_models) reads `src` by default
 DEFAULT_SRC_TOKENIZER = "smollm2"  # key of the pretrained encoder's own tokenizer in `tokenizers`
 
@@ -122,6 +124,20 @@ class PairClassifier:
         if self.arch == "dual-encoder":
             return torch.sigmoid(logits[:, 0])
         return torch.softmax(logits, dim=-1)[:, 1]
+
+    def new_parameter_names(self) -> set[str]:
+        """Parameters the pretrained checkpoint did not provide: classification head and IR tables.
+
+        Empty for the dual encoder, which is trained from scratch (every parameter is new).
+        """
+        if self.arch == "dual-encoder":
+            return set()
+        names = set()
+        for name, _ in self.model.named_parameters():
+            bare = name.removeprefix("encoder.") if self.arch == "encoder-extended" else name
+            if bare.startswith(HEAD_PREFIXES) or name.startswith("ir_embeddings."):
+                names.add(name)
+        return names
 
     # ---- saving ----
     def metadata(self):

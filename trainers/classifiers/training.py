@@ -18,6 +18,13 @@ class ClassifierTrainSettings:
     )
     batch_size: int = field(default=32, metadata={"help": "pairs per step"})
     learning_rate: float = field(default=1e-4, metadata={"help": "peak AdamW learning rate (linear decay)"})
+    new_parameters_learning_rate: float | None = field(
+        default=None,
+        metadata={
+            "help": "peak learning rate of what the pretrained checkpoint did not provide (classification "
+            "head, IR embedding tables); None: learning_rate for everything"
+        },
+    )
     warmup_steps: int = field(default=0, metadata={"help": "linear warm-up steps"})
     logging_steps: int = field(default=10, metadata={"help": "log the training loss every N steps"})
     seed: int = field(default=0, metadata={"help": "shuffling and initialization seed"})
@@ -51,6 +58,7 @@ def _train(classifier, train_rows, settings, work_dir):
         remove_unused_columns=False,  # the collator reads our own columns
         dataloader_num_workers=0,
     )
+    optimizer = build_optimizer(classifier, settings)  # None: the Trainer's own AdamW
     callbacks = [StopAfterSeconds(settings.time_limit_s)] if settings.time_limit_s else []
     trainer = Trainer(
         model=classifier.model,
@@ -58,6 +66,7 @@ def _train(classifier, train_rows, settings, work_dir):
         train_dataset=encoded,
         data_collator=classifier.collator(),
         callbacks=callbacks,
+        optimizers=(optimizer, None),  # the Trainer still builds the schedule, scaling each group's peak
     )
     start = time.perf_counter()
     output = trainer.train()
@@ -73,6 +82,25 @@ def _train(classifier, train_rows, settings, work_dir):
         "settings": settings.__dict__,
         "stopped_by_time_limit": bool(callbacks and callbacks[0].fired),
     }
+
+
+def build_optimizer(classifier, settings):
+    """AdamW with a second peak learning rate for the new parameters, or None when one rate serves all.
+
+    A pretrained encoder wants a small rate (5e-5) or it forgets what it knows; its randomly initialised
+    head and IR tables learn at that rate for hundreds of steps before they carry any signal.
+    """
+    new_lr = settings.new_parameters_learning_rate
+    new_names = classifier.new_parameter_names()
+    if new_lr is None or not new_names:
+        return None
+    named = [(n, p) for n, p in classifier.model.named_parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for n, p in named if n not in new_names], "lr": settings.learning_rate},
+        {"params": [p for n, p in named if n in new_names], "lr": new_lr},
+    ]
+    # the Trainer's default: AdamW, no weight decay, torch's betas and eps
+    return torch.optim.AdamW(groups, lr=settings.learning_rate, weight_decay=0.0)
 
 
 class StopAfterSeconds(TrainerCallback):
