@@ -30,18 +30,20 @@ def workdir(tmp_path_factory):
 
 
 def _args(workdir, variant, arch="llama", *extra):
-    return parse(
-        [
-            *("--model_name_or_path", str(workdir / f"tiny-{arch}")),
-            *("--dataset_name", str(workdir / "dataset"), "--dataset_config", "humaneval"),
-            *("--dataset_train_split", "test", "--variant", variant, "--ir", "ast"),
-            *("--output_dir", str(workdir / "models" / f"{arch}-{variant}")),
-            *("--max_steps", "8", "--per_device_train_batch_size", "4", "--learning_rate", "1e-2"),
-            *("--lora_r", "8", "--lora_alpha", "16", "--logging_steps", "1", "--max_length", "512"),
-            *("--save_steps", "4", "--seed", "0"),
-            *extra,
-        ]
-    )
+    return parse(_argv(workdir, variant, arch, *extra))
+
+
+def _argv(workdir, variant, arch="llama", *extra):
+    return [
+        *("--model_name_or_path", str(workdir / f"tiny-{arch}")),
+        *("--dataset_name", str(workdir / "dataset"), "--dataset_config", "humaneval"),
+        *("--dataset_train_split", "test", "--variant", variant, "--ir", "ast"),
+        *("--output_dir", str(workdir / "models" / f"{arch}-{variant}")),
+        *("--max_steps", "8", "--per_device_train_batch_size", "4", "--learning_rate", "1e-2"),
+        *("--lora_r", "8", "--lora_alpha", "16", "--logging_steps", "1", "--max_length", "512"),
+        *("--save_steps", "4", "--seed", "0"),
+        *extra,
+    ]
 
 
 def _ir_tokens(workdir, arch):
@@ -134,6 +136,46 @@ def test_resume_continues_from_the_last_checkpoint(workdir):
     assert [p["step"] for p in log["loss_curve"]] == [5, 6, 7, 8]
 
 
+def test_a_killed_run_resumes_from_its_last_complete_checkpoint(workdir, tmp_path):
+    """SIGKILL a real training process, cut its newest checkpoint short, and resume with --resume."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from trainers.run import last_complete_checkpoint
+
+    output = tmp_path / "killed-A"
+    argv = _argv(workdir, "A", "llama", "--max_steps", "400", "--save_steps", "2")
+    argv[argv.index("--output_dir") + 1] = str(output)
+    process = subprocess.Popen([sys.executable, "-m", "trainers.sft", *argv], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not (output / "checkpoint-4" / "trainer_state.json").is_file():
+            assert process.poll() is None, "training exited before it could be killed"
+            assert time.monotonic() < deadline, "no checkpoint-4 after 300 s"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    last, _ = last_complete_checkpoint(output)
+    step = int(last.name.split("-")[1])
+    # what a kill while saving leaves: the model written, trainer_state.json not yet
+    partial = output / f"checkpoint-{step + 2}"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(last, partial)
+    (partial / "trainer_state.json").unlink()
+
+    resumed = parse([*argv, "--max_steps", str(step + 2), "--resume"])  # later flags override
+    log = train_variant(*resumed)
+    assert log["resumed_from"] == str(last)
+    assert [p["step"] for p in log["loss_curve"]] == [step + 1, step + 2]
+    _generate(output / "merged")
+
+
 def test_bad_input_is_named(workdir, tmp_path):
     with pytest.raises(ValueError, match="unknown variant 'D'"):
         _args(workdir, "D")
@@ -146,7 +188,7 @@ def test_bad_input_is_named(workdir, tmp_path):
         train_variant(*args)
     args = _args(workdir, "A", "llama", "--resume")
     args[1].output_dir = str(tmp_path / "never-trained")
-    with pytest.raises(ResumeError, match="no checkpoint"):
+    with pytest.raises(ResumeError, match="no complete checkpoint"):
         train_variant(*args)
 
 

@@ -4,7 +4,11 @@ import json
 import shutil
 from pathlib import Path
 
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+# The Trainer writes a checkpoint's trainer_state.json last: a folder without it was cut short (a kill or a
+# full disk while saving) and cannot be resumed from.
+COMPLETE_CHECKPOINT_MARKER = "trainer_state.json"
 
 
 class ResumeError(RuntimeError):
@@ -115,11 +119,31 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
 def _checkpoint_to_resume(model_dir: Path, resume: bool) -> str | None:
     if not resume:
         return None
-    last = get_last_checkpoint(str(model_dir)) if model_dir.is_dir() else None
+    last, incomplete = last_complete_checkpoint(model_dir)
+    for folder in incomplete:
+        print(
+            f"--resume: skipping {folder}: incomplete (no {COMPLETE_CHECKPOINT_MARKER}; cut short while saving)"
+        )
     if last is None:
-        raise ResumeError(f"--resume: no checkpoint-* folder in {model_dir} to resume from")
+        found = f" ({len(incomplete)} incomplete)" if incomplete else ""
+        raise ResumeError(f"--resume: no complete checkpoint-* folder in {model_dir} to resume from{found}")
     print(f"resuming from {last}")
-    return last
+    return str(last)
+
+
+def last_complete_checkpoint(model_dir: Path) -> tuple[Path | None, list[Path]]:
+    """The newest checkpoint folder that was fully written, and the newer ones that were not."""
+    steps = {}
+    for folder in model_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if model_dir.is_dir() else ():
+        suffix = folder.name[len(PREFIX_CHECKPOINT_DIR) + 1 :]
+        if folder.is_dir() and suffix.isdigit():
+            steps[int(suffix)] = folder
+    incomplete = []
+    for step in sorted(steps, reverse=True):
+        if (steps[step] / COMPLETE_CHECKPOINT_MARKER).is_file():
+            return steps[step], incomplete
+        incomplete.append(steps[step])
+    return None, incomplete
 
 
 def _folder_mb(folder: Path) -> float:
