@@ -176,6 +176,40 @@ def test_a_killed_run_resumes_from_its_last_complete_checkpoint(workdir, tmp_pat
     _generate(output / "merged")
 
 
+def test_a_failed_checkpoint_write_is_a_clear_error(workdir, tmp_path):
+    """A write failing while a checkpoint is saved (a file size limit standing in for a full disk)."""
+    import resource
+    import subprocess
+    import sys
+
+    output = tmp_path / "full-disk-A"
+    argv = _argv(workdir, "A", "llama", "--save_steps", "2", "--output_dir", str(output))
+    limit = 100_000  # bytes per file: the tiny adapter (~70 kB) fits, its optimizer state (~140 kB) does not
+
+    def limit_file_size():  # Python ignores SIGXFSZ, so an oversized write fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "codereps", "train", *argv],
+        preexec_fn=limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2, result.stderr[-3000:]
+    # the message follows the progress bar's last update on the same line
+    errors = [
+        line[line.index("codereps train: error:") :]
+        for line in result.stderr.splitlines()
+        if "codereps train: error:" in line
+    ]
+    assert len(errors) == 1, result.stderr[-3000:]
+    message = errors[0]
+    assert message.startswith("codereps train: error: training stopped while writing"), message
+    assert f"{output / 'checkpoint-2'} (" in message and "GB free on its disk" in message
+    assert "no complete checkpoint to resume from" in message
+
+
 def test_bad_input_is_named(workdir, tmp_path):
     with pytest.raises(ValueError, match="unknown variant 'D'"):
         _args(workdir, "D")

@@ -1,4 +1,4 @@
-"""The errors a user can cause (bad names, files, options): the CLI prints them in one line, no traceback."""
+"""The errors a user can cause or fix (bad names, files, options, a full disk): the CLI prints them in one line."""
 
 
 def user_errors() -> tuple[type[Exception], ...]:
@@ -6,7 +6,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from tokenizer_builder.errors import TokenizerBuildError
     from trainers.base_model import BaseModelError
     from trainers.data import DatasetConfigError
-    from trainers.run import ResumeError
+    from trainers.run import CheckpointWriteError, ResumeError
     from trainers.variant_c import TokenizerMismatchError
 
     return (
@@ -14,6 +14,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         BaseModelError,
         DatasetConfigError,
         ResumeError,
+        CheckpointWriteError,
         TokenizerMismatchError,
         TokenizerBuildError,
     )

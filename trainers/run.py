@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
@@ -13,6 +14,10 @@ COMPLETE_CHECKPOINT_MARKER = "trainer_state.json"
 
 class ResumeError(RuntimeError):
     """`--resume` without a checkpoint to resume from."""
+
+
+class CheckpointWriteError(RuntimeError):
+    """Training stopped while writing a checkpoint (full disk, quota, file size limit)."""
 
 
 def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dict:
@@ -73,7 +78,14 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
         peft_config=peft_config,
         callbacks=[log_callback],
     )
-    trainer.train(resume_from_checkpoint=checkpoint)
+    started = time.time()
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    except Exception as e:
+        write_error = _checkpoint_write_error(model_dir, started, e)
+        if write_error is None:
+            raise
+        raise write_error from e
 
     adapter_dir = model_dir / "adapter"
     trainer.save_model(str(adapter_dir))
@@ -129,6 +141,22 @@ def _checkpoint_to_resume(model_dir: Path, resume: bool) -> str | None:
         raise ResumeError(f"--resume: no complete checkpoint-* folder in {model_dir} to resume from{found}")
     print(f"resuming from {last}")
     return str(last)
+
+
+def _checkpoint_write_error(model_dir: Path, started: float, error: Exception):
+    """A CheckpointWriteError if `error` struck while this run was writing a checkpoint, else None."""
+    last, incomplete = last_complete_checkpoint(model_dir)
+    cut_short = [f for f in incomplete if f.stat().st_mtime >= started]
+    if not cut_short:
+        return None
+    free_gb = shutil.disk_usage(model_dir).free / 2**30
+    resume = (
+        f"rerun with --resume to continue from {last}" if last else "no complete checkpoint to resume from"
+    )
+    return CheckpointWriteError(
+        f"training stopped while writing {cut_short[0]} ({type(error).__name__}: {error}); "
+        f"{free_gb:.1f} GB free on its disk; free space, then {resume}"
+    )
 
 
 def last_complete_checkpoint(model_dir: Path) -> tuple[Path | None, list[Path]]:
