@@ -2,6 +2,8 @@
 
     python benchmarks/train_throughput.py                    # tiny Llama from config, HumanEval rows (CPU)
     python benchmarks/train_throughput.py --base-model smollm2 --steps 3
+    python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
+        --config mbpp --split train --ir cfg --batchings random grouped --steps 1   # the smol recipe's rows
 
 The baseline is plain random batching (padding to the longest row in the batch);
 it is compared in the same process with length-grouped batching (what the
@@ -31,7 +33,7 @@ def padding_share(trainer) -> float:
     return real / total
 
 
-def run(variant, batching, base_model, dataset, workdir, steps, batch_size, ir_tokens):
+def run(variant, batching, base_model, data, workdir, steps, batch_size, ir_tokens, ir="ast"):
     from trainers.run import train_variant
     from trainers.sft import parse
 
@@ -40,8 +42,9 @@ def run(variant, batching, base_model, dataset, workdir, steps, batch_size, ir_t
         "grouped": ["--train_sampling_strategy", "group_by_length"],
         "packed": ["--packing"],
     }
-    argv = ["--model_name_or_path", base_model, "--dataset_name", dataset, "--dataset_config", "humaneval"]
-    argv += ["--dataset_train_split", "test", "--variant", variant, "--ir", "ast", "--merge", "false"]
+    dataset, config, split = data
+    argv = ["--model_name_or_path", base_model, "--dataset_name", dataset, "--dataset_config", config]
+    argv += ["--dataset_train_split", split, "--variant", variant, "--ir", ir, "--merge", "false"]
     argv += ["--output_dir", str(workdir / f"{variant}-{batching}"), "--max_steps", str(steps)]
     argv += ["--per_device_train_batch_size", str(batch_size), "--max_length", "512", "--logging_steps", "1"]
     argv += ["--save_strategy", "no", *extra[batching]]
@@ -80,7 +83,18 @@ def main():
         "--rows", type=int, default=164, help="HumanEval rows (length grouping needs >= 4 batches)"
     )
     parser.add_argument("--variants", nargs="+", default=["A", "B", "C"])
+    parser.add_argument("--batchings", nargs="+", default=["random", "grouped", "packed"])
+    parser.add_argument(
+        "--dataset", help="a dataset repo folder instead of HumanEval rows (with --config --split)"
+    )
+    parser.add_argument("--config", default="mbpp")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--ir", default="ast", choices=["ast", "cfg"], help="the IR of variants B and C")
     args = parser.parse_args()
+    if "random" not in args.batchings:
+        parser.error("--batchings must include random, the baseline")
+    if args.ir == "cfg" and not args.dataset:
+        parser.error("--ir cfg needs --dataset (the HumanEval fixture rows carry only the ast)")
 
     from train_fixtures import humaneval_rows, tiny_ir_tokens, write_dataset_repo
     from transformers import AutoTokenizer
@@ -89,21 +103,28 @@ def main():
     from trainers.tiny_model import build_tiny_model
 
     workdir = Path(tempfile.mkdtemp(prefix="train-throughput-"))
-    rows = humaneval_rows(args.rows)
-    print(f"{len(rows)} HumanEval rows", flush=True)
-    dataset = str(write_dataset_repo(workdir / "dataset", "humaneval", "test", rows))
+    if args.dataset:
+        from trainers.data import load_split
+
+        rows = list(load_split(args.dataset, args.config, args.split, None))
+        data = (args.dataset, args.config, args.split)
+        print(f"{len(rows)} rows of {args.dataset} [{args.config}/{args.split}]", flush=True)
+    else:
+        rows = humaneval_rows(args.rows)
+        data = (str(write_dataset_repo(workdir / "dataset", "humaneval", "test", rows)), "humaneval", "test")
+        print(f"{len(rows)} HumanEval rows", flush=True)
     base = (
         str(build_tiny_model(workdir / "tiny"))
         if args.base_model == "tiny"
         else resolve_model_path(args.base_model)
     )
-    ir_tokens = tiny_ir_tokens(AutoTokenizer.from_pretrained(base), [r["ast"] for r in rows])
+    ir_tokens = tiny_ir_tokens(AutoTokenizer.from_pretrained(base), [r[args.ir] for r in rows if r[args.ir]])
 
     results = []
     for variant in args.variants:
-        for batching in ("random", "grouped", "packed"):
+        for batching in args.batchings:
             results.append(
-                run(variant, batching, base, dataset, workdir, args.steps, args.batch_size, ir_tokens)
+                run(variant, batching, base, data, workdir, args.steps, args.batch_size, ir_tokens)
             )
             r = results[-1]
             print(
