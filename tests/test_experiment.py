@@ -44,6 +44,13 @@ def test_smoke_experiment_runs_then_skips(tmp_path):
     rows = {line.split()[0]: line.split() for line in table.splitlines()[1:4]}
     assert rows["A"][2] == "0.0" and float(rows["C"][2]) < float(rows["B"][2])  # IR tokens per prompt
 
+    assert "paired vs codereps-tiny-A on the same 8 problems" in out
+    comparisons = json.loads((tmp_path / "comparisons.json").read_text())
+    assert [(c["variant"], c["baseline"], c["problems"]) for c in comparisons] == [
+        ("B", "codereps-tiny-A", 8),
+        ("C", "codereps-tiny-A", 8),
+    ]
+
     again = _run(tmp_path, "--max-steps", "4")
     for step in (
         "dataset humaneval",

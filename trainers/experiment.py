@@ -242,6 +242,7 @@ def _run_experiment(args) -> int:
             )
             write_model_card(Path(outcome["model_dir"]), outcome)
     print_table(preset, outcomes)
+    print_comparisons(compare_variants(run, outcomes))
     _say(f"done in {time.perf_counter() - started:.0f} s; run folder {run}")
     return 0 if all("missing" not in o for o in outcomes.values()) else 1
 
@@ -358,6 +359,37 @@ def print_table(preset: Preset, outcomes: dict) -> None:
             line += f" {cell(o.get('pass@10')):>8}"
         line += f" {cell(o.get('ir_tokens_per_prompt'), '{:.1f}'):>17} {cell(o.get('train_tokens_per_s'), '{:.0f}'):>12}"
         print(line + f"  {(o.get('missing') or '')[:80]}")
+
+
+def compare_variants(run: Path, outcomes: dict, baseline: str = "A") -> list[dict]:
+    """Each evaluated variant against the baseline on the same problems; written to comparisons.json."""
+    from eval_space.paired import compare_pass_at_1
+
+    if "per_problem" not in outcomes.get(baseline, {}):
+        return []
+    comparisons = [
+        {"variant": variant, **compare_pass_at_1(outcomes[baseline], outcome)}
+        for variant, outcome in outcomes.items()
+        if variant != baseline and "per_problem" in outcome
+    ]
+    (run / "comparisons.json").write_text(json.dumps(comparisons, indent=2))
+    return comparisons
+
+
+def print_comparisons(comparisons: list[dict]) -> None:
+    if not comparisons:
+        return
+    print(f"\npaired vs {comparisons[0]['baseline']} on the same {comparisons[0]['problems']} problems")
+    print(
+        f"{'variant':<8} {'pass@1 diff':>11} {'95% CI (bootstrap)':>20} {'better/worse':>13} {'sign test p':>12}"
+    )
+    for c in comparisons:
+        low, high = c["ci95"]
+        interval, counts = f"[{low:+.3f}, {high:+.3f}]", f"{c['better_on']}/{c['worse_on']}"
+        print(
+            f"{c['variant']:<8} {c['pass@1_difference']:>+11.3f} {interval:>20} {counts:>13} "
+            f"{c['sign_test_p']:>12.3f}"
+        )
 
 
 def add_parser(subparsers):
