@@ -132,3 +132,41 @@ def test_mismatched_tokenizer_is_rejected_on_load(src_ast_only, functions, tmp_p
     other_ast = train_tiny_tokenizer([f["ast"] for f in functions[:10]], tmp_path / "ast-other", 262)
     with pytest.raises(TokenizerMismatchError):
         load_classifier(tmp_path / "model", {"ast": str(other_ast)})
+
+
+def test_longest_first_keeps_what_the_tokenizer_keeps(monkeypatch):
+    from transformers import AutoTokenizer
+
+    from trainers.classifiers.features import longest_first
+    from trainers.classifiers.pair_classifier import default_base_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tokenizer = AutoTokenizer.from_pretrained(default_base_model())
+    for a in range(1, 10):
+        for b in range(1, 10):
+            for budget in range(1, 20):
+                # "x" and "y" are one token each: the tokenizer's own pair truncation, counted
+                ids = tokenizer(
+                    " ".join("x" * a), " ".join("y" * b), truncation="longest_first", max_length=budget + 3
+                )
+                kept = ids["input_ids"]
+                x, y = tokenizer.convert_tokens_to_ids(["x", "y"])
+                assert longest_first(a, b, budget) == (kept.count(x), kept.count(y)), (a, b, budget)
+
+
+def test_text_pairs_are_cut_as_the_tokenizer_would(funcskeleton_golden, monkeypatch):
+    """Members tokenized alone and joined here give the tokenizer's own longest-first pair encoding."""
+    from transformers import AutoTokenizer
+
+    from trainers.classifiers.features import encode_text_pair
+    from trainers.classifiers.pair_classifier import default_base_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tokenizer = AutoTokenizer.from_pretrained(default_base_model())  # the offline MiniLM
+    rows = funcskeleton_golden[:200]
+    batch = {"a": [r["src"] for r in rows], "b": [r["ast"] for r in rows], "label": [0] * len(rows)}
+    for max_length in (8, 64, 512):
+        ours = encode_text_pair(batch, tokenizer, max_length)
+        theirs = tokenizer(batch["a"], batch["b"], truncation="longest_first", max_length=max_length)
+        assert ours["input_ids"] == theirs["input_ids"]
+        assert ours["token_type_ids"] == theirs["token_type_ids"]

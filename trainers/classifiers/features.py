@@ -28,12 +28,85 @@ def encode_dual(batch, tokenizer_a, tokenizer_b, max_length_a, max_length_b):
 
 
 def encode_text_pair(batch, tokenizer, max_length):
-    """The plain cross-encoder: both members as text through the base tokenizer, cut longest-first."""
-    enc = tokenizer(list(batch["a"]), list(batch["b"]), truncation="longest_first", max_length=max_length)
-    out = {"input_ids": enc["input_ids"], "labels": batch["label"]}
-    if "token_type_ids" in enc:
-        out["token_type_ids"] = enc["token_type_ids"]
+    """The plain cross-encoder: both members as text through the base tokenizer, cut longest-first.
+
+    Each member is tokenized alone and the pair assembled here: the tokenizer's own pair truncation
+    builds every combination of the two members' overflow windows, which for one 100k-token function
+    (site-packages has them) exhausts memory.
+    """
+    template = PairTemplate.of(tokenizer)
+    out = {"input_ids": [], "labels": batch["label"]}
+    if template.has_token_types:
+        out["token_type_ids"] = []
+    budget = max_length - template.n_special
+    for ids_a, ids_b in zip(token_ids(tokenizer, batch["a"]), token_ids(tokenizer, batch["b"]), strict=True):
+        keep_a, keep_b = longest_first(len(ids_a), len(ids_b), budget)
+        ids, types = template.join(ids_a[:keep_a], ids_b[:keep_b])
+        out["input_ids"].append(ids)
+        if template.has_token_types:
+            out["token_type_ids"].append(types)
     return out
+
+
+def longest_first(length_a: int, length_b: int, budget: int) -> tuple[int, int]:
+    """How many tokens of each member `truncation="longest_first"` keeps, by the `tokenizers` rule:
+    the longer is cut to leave room for the shorter; if both must be cut, each keeps half the budget
+    (the longer, or the second on a tie, the odd token)."""
+    if length_a + length_b <= budget:
+        return length_a, length_b
+    swap = length_a > length_b
+    short, long = (length_b, length_a) if swap else (length_a, length_b)
+    keep_long = min(long, short if short > budget else max(short, budget - short))
+    keep_short = short
+    if keep_short + keep_long > budget:
+        keep_short, keep_long = budget // 2, budget // 2 + budget % 2
+    return (keep_long, keep_short) if swap else (keep_short, keep_long)
+
+
+@dataclass
+class PairTemplate:
+    """Where a tokenizer puts its special tokens around a pair (`[CLS] a [SEP] b [SEP]` for BERT)."""
+
+    prefix: list
+    middle: list
+    suffix: list
+    types: tuple | None  # token type of prefix, a, middle, b, suffix (None: the tokenizer has none)
+
+    @property
+    def n_special(self) -> int:
+        return len(self.prefix) + len(self.middle) + len(self.suffix)
+
+    @property
+    def has_token_types(self) -> bool:
+        return self.types is not None
+
+    @classmethod
+    def of(cls, tokenizer):
+        """Read off the tokenizer's own encoding of a probe pair of two one-token texts."""
+        probe = token_ids(tokenizer, ["a", "b"])
+        if any(len(ids) != 1 for ids in probe):
+            raise ValueError(
+                f"{type(tokenizer).__name__}: 'a' and 'b' are not one token each; cannot probe its pair format"
+            )
+        (a,), (b,) = probe
+        encoded = tokenizer("a", "b")
+        ids = encoded["input_ids"]
+        ia = ids.index(a)
+        ib = ids.index(b, ia + 1)
+        types = encoded.get("token_type_ids")
+        if types is not None:
+            types = (types[0] if ia else None, types[ia], types[ia + 1] if ib > ia + 1 else None, types[ib])
+            types += (encoded["token_type_ids"][-1] if ib + 1 < len(ids) else None,)
+        return cls(ids[:ia], ids[ia + 1 : ib], ids[ib + 1 :], types)
+
+    def join(self, ids_a, ids_b):
+        ids = [*self.prefix, *ids_a, *self.middle, *ids_b, *self.suffix]
+        if self.types is None:
+            return ids, None
+        t_prefix, t_a, t_middle, t_b, t_suffix = self.types
+        types = [t_prefix] * len(self.prefix) + [t_a] * len(ids_a) + [t_middle] * len(self.middle)
+        types += [t_b] * len(ids_b) + [t_suffix] * len(self.suffix)
+        return ids, types
 
 
 def encode_extended(batch, text_tokenizer, member_tokenizers, max_length_a, max_length_b):
