@@ -226,6 +226,15 @@ def test_bad_input_is_named(workdir, tmp_path):
         train_variant(*args)
 
 
+def test_rows_cut_off_by_max_length_are_counted(workdir, tmp_path):
+    args = _args(workdir, "A", "llama", "--max_steps", "1", "--max_length", "160", "--merge", "false")
+    args[1].output_dir = str(tmp_path / "short-A")
+    log = train_variant(*args)
+    # HumanEval prompts are long: at 160 tokens some rows keep no completion token and TRL drops them
+    assert log["rows_cut_off_by_max_length"] > 0
+    assert log["train_examples"] + log["rows_cut_off_by_max_length"] == 12
+
+
 def test_training_log_json(workdir):
     model_dir = workdir / "models" / "llama-A"
     if not (model_dir / "training_log.json").exists():

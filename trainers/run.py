@@ -102,7 +102,11 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
             "dataset": script_args.dataset_name,
             "dataset_config": script_args.dataset_config,
             "train_split": script_args.dataset_train_split,
-            "train_examples": len(built.dataset),
+            # what the Trainer trained on: TRL drops rows whose completion max_length cuts off entirely
+            "train_examples": len(trainer.train_dataset) if not training_args.packing else len(built.dataset),
+            "rows_cut_off_by_max_length": 0
+            if training_args.packing
+            else len(built.dataset) - len(trainer.train_dataset),
             "skipped_rows": built.skipped,
             "resumed_from": checkpoint,
             "steps": trainer.state.global_step,
