@@ -43,25 +43,32 @@ def test_mbpp_config_loads_by_name_through_olah(tmp_path, shared_data):
     }
 
 
-def make_upstream_mbpp_repo(root, shared_data):
-    """A copy of `google-research-datasets/mbpp` (config `full`) in its Hub layout, from the local MBPP file."""
+def write_upstream_repo(folder, config, splits, title, features=None):
+    """A Parquet dataset repo in the Hub's layout: `<config>/<split>-00000-of-00001.parquet` + README `configs`."""
     import datasets
 
+    (folder / config).mkdir(parents=True)
+    yaml = ["---", "configs:", f"- config_name: {config}", "  data_files:"]
+    for split, rows in splits.items():
+        path = f"{config}/{split}-00000-of-00001.parquet"
+        datasets.Dataset.from_list(rows, features=features).to_parquet(str(folder / path))
+        yaml += [f"  - split: {split}", f"    path: {path}"]
+    (folder / "README.md").write_text("\n".join([*yaml, "---", "", f"{title} (test copy)."]) + "\n")
+    return folder
+
+
+def make_upstream_mbpp_repo(root, shared_data):
+    """A copy of `google-research-datasets/mbpp` (config `full`) in its Hub layout, from the local MBPP file."""
     from dataset_builder.sources.mbpp import MBPPSource, split_of_task
 
     rows = [json.loads(line) for line in (shared_data / "mbpp" / "mbpp.jsonl").read_text().splitlines()]
-    features = MBPPSource.metadata_features(None)
-    folder = root / "upstream-mbpp"
-    (folder / "full").mkdir(parents=True)
-    yaml = ["---", "configs:", "- config_name: full", "  data_files:"]
-    for split in ("train", "validation", "test", "prompt"):
-        part = [r for r in rows if split_of_task(r["task_id"]) == split]
-        datasets.Dataset.from_list(part, features=features).to_parquet(
-            str(folder / "full" / f"{split}-00000-of-00001.parquet")
-        )
-        yaml += [f"  - split: {split}", f"    path: full/{split}-00000-of-00001.parquet"]
-    (folder / "README.md").write_text("\n".join([*yaml, "---", "", "MBPP (test copy)."]) + "\n")
-    return folder
+    splits = {
+        split: [r for r in rows if split_of_task(r["task_id"]) == split]
+        for split in ("train", "validation", "test", "prompt")
+    }
+    return write_upstream_repo(
+        root / "upstream-mbpp", "full", splits, "MBPP", features=MBPPSource.metadata_features(None)
+    )
 
 
 @pytest.mark.hub
@@ -106,27 +113,19 @@ def make_upstream_codesearchnet_repo(root, shared_data):
     """A copy of `code-search-net/code_search_net` (config `python`) in the Hub's field names, from the sample."""
     import gzip
 
-    import datasets
-
     from dataset_builder.sources.codesearchnet import HUB_TO_NATIVE
 
     with gzip.open(shared_data / "codesearchnet" / "python_sample.jsonl.gz", "rt") as f:
         native = [json.loads(line) for line in f]
-    folder = root / "upstream-csn"
-    (folder / "python").mkdir(parents=True)
-    yaml = ["---", "configs:", "- config_name: python", "  data_files:"]
-    for split, partition in (("validation", "valid"), ("test", "test")):
-        rows = [
+    splits = {
+        split: [
             {hub: r[name] for hub, name in HUB_TO_NATIVE.items()}
             for r in native
             if r["partition"] == partition
         ]
-        datasets.Dataset.from_list(rows).to_parquet(
-            str(folder / "python" / f"{split}-00000-of-00001.parquet")
-        )
-        yaml += [f"  - split: {split}", f"    path: python/{split}-00000-of-00001.parquet"]
-    (folder / "README.md").write_text("\n".join([*yaml, "---", "", "CodeSearchNet (test copy)."]) + "\n")
-    return folder
+        for split, partition in (("validation", "valid"), ("test", "test"))
+    }
+    return write_upstream_repo(root / "upstream-csn", "python", splits, "CodeSearchNet")
 
 
 @pytest.mark.hub
