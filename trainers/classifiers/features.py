@@ -65,16 +65,16 @@ def longest_first(length_a: int, length_b: int, budget: int) -> tuple[int, int]:
 
 @dataclass
 class PairTemplate:
-    """Where a tokenizer puts its special tokens around a pair (`[CLS] a [SEP] b [SEP]` for BERT)."""
+    """How a tokenizer lays out a pair: the probe's encoding `[CLS] a [SEP] b [SEP]` (BERT) cut around a and b."""
 
-    prefix: list
-    middle: list
-    suffix: list
-    types: tuple | None  # token type of prefix, a, middle, b, suffix (None: the tokenizer has none)
+    ids: list  # probe ids with the one-token members at positions a_at and b_at
+    types: list | None  # the probe's token types (None: the tokenizer has none)
+    a_at: int
+    b_at: int
 
     @property
     def n_special(self) -> int:
-        return len(self.prefix) + len(self.middle) + len(self.suffix)
+        return len(self.ids) - 2
 
     @property
     def has_token_types(self) -> bool:
@@ -91,22 +91,20 @@ class PairTemplate:
         (a,), (b,) = probe
         encoded = tokenizer("a", "b")
         ids = encoded["input_ids"]
-        ia = ids.index(a)
-        ib = ids.index(b, ia + 1)
-        types = encoded.get("token_type_ids")
-        if types is not None:
-            types = (types[0] if ia else None, types[ia], types[ia + 1] if ib > ia + 1 else None, types[ib])
-            types += (encoded["token_type_ids"][-1] if ib + 1 < len(ids) else None,)
-        return cls(ids[:ia], ids[ia + 1 : ib], ids[ib + 1 :], types)
+        a_at = ids.index(a)
+        return cls(ids, encoded.get("token_type_ids"), a_at, ids.index(b, a_at + 1))
 
     def join(self, ids_a, ids_b):
-        ids = [*self.prefix, *ids_a, *self.middle, *ids_b, *self.suffix]
+        """The pair's ids (and token types): each probe member replaced by the real member's tokens."""
+        ids = self._fill(self.ids, ids_a, ids_b)
         if self.types is None:
             return ids, None
-        t_prefix, t_a, t_middle, t_b, t_suffix = self.types
-        types = [t_prefix] * len(self.prefix) + [t_a] * len(ids_a) + [t_middle] * len(self.middle)
-        types += [t_b] * len(ids_b) + [t_suffix] * len(self.suffix)
-        return ids, types
+        type_a, type_b = self.types[self.a_at], self.types[self.b_at]
+        return ids, self._fill(self.types, [type_a] * len(ids_a), [type_b] * len(ids_b))
+
+    def _fill(self, probe, a, b):
+        i, j = self.a_at, self.b_at
+        return [*probe[:i], *a, *probe[i + 1 : j], *b, *probe[j + 1 :]]
 
 
 def encode_extended(batch, text_tokenizer, member_tokenizers, max_length_a, max_length_b):
