@@ -87,6 +87,9 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
             raise
         raise write_error from e
 
+    # what the Trainer trained on: TRL drops rows whose whole completion max_length cuts off
+    # (with packing its dataset holds packed sequences, not rows: every row counts)
+    trained_rows = len(built.dataset) if training_args.packing else len(trainer.train_dataset)
     adapter_dir = model_dir / "adapter"
     trainer.save_model(str(adapter_dir))
     processing_class.save_pretrained(adapter_dir)
@@ -102,11 +105,8 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
             "dataset": script_args.dataset_name,
             "dataset_config": script_args.dataset_config,
             "train_split": script_args.dataset_train_split,
-            # what the Trainer trained on: TRL drops rows whose completion max_length cuts off entirely
-            "train_examples": len(trainer.train_dataset) if not training_args.packing else len(built.dataset),
-            "rows_cut_off_by_max_length": 0
-            if training_args.packing
-            else len(built.dataset) - len(trainer.train_dataset),
+            "train_examples": trained_rows,
+            "rows_cut_off_by_max_length": len(built.dataset) - trained_rows,
             "skipped_rows": built.skipped,
             "resumed_from": checkpoint,
             "steps": trainer.state.global_step,
