@@ -50,6 +50,7 @@ def train_save_reload(
     rows=None,
     sizes=TINY_DUAL,
     new_lr=None,
+    bf16=False,
 ):
     from trainers.classifiers import build_classifier, load_classifier
     from trainers.classifiers.evaluation import predict_logits
@@ -69,8 +70,18 @@ def train_save_reload(
         learning_rate=lr,
         new_parameters_learning_rate=new_lr,
         logging_steps=1,
+        bf16=bf16,
     )
+    # which dtype the encoder's matrix products computed in during training (autocast or not)
+    compute_dtypes = set()
+    # the head's last layer (the transformer layers' fused paths skip their Linear modules' forward)
+    last_linear = [m for m in classifier.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    hook = last_linear.register_forward_hook(lambda m, i, out: compute_dtypes.add(out.dtype))
     stats = train_classifier(classifier, train_rows, settings)
+    hook.remove()
+    assert compute_dtypes == {torch.bfloat16 if bf16 else torch.float32}
+    # autocast leaves the weights (and so the saved model) in fp32
+    assert {p.dtype for p in classifier.model.parameters()} == {torch.float32}
     logits, loss_after = predict_logits(classifier, train_rows)
 
     assert stats["steps"] == steps and len(stats["logged_losses"]) == steps
@@ -163,7 +174,8 @@ def test_pretrained_encoder_trains_saves_and_reloads(pair_dataset, tokenizer_pat
 
 
 @pytest.mark.slow
-def test_extended_encoder_trains_ir_embeddings(pair_dataset, tokenizer_paths, tmp_path, monkeypatch):
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16-autocast"])
+def test_extended_encoder_trains_ir_embeddings(bf16, pair_dataset, tokenizer_paths, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     classifier, changed = train_save_reload(
         "encoder-extended",
@@ -176,6 +188,7 @@ def test_extended_encoder_trains_ir_embeddings(pair_dataset, tokenizer_paths, tm
         8,
         rows=8,
         new_lr=1e-3,
+        bf16=bf16,
     )
     # the AST member is read in IR tokens, embedded by the new table, which is trained
     assert classifier.model.ir_embeddings[0].num_embeddings == len(classifier.tokenizers["ast"])
@@ -203,3 +216,42 @@ def test_new_parameters_get_their_own_learning_rate(pair_dataset, tokenizer_path
     assert len(optimizer.param_groups[0]["params"]) == len(named) - len(new)
     # one rate for all: the Trainer's own optimizer
     assert build_optimizer(classifier, ClassifierTrainSettings(learning_rate=5e-5)) is None
+
+
+def test_spelled_out_ir_tokens():
+    from trainers.classifiers.extended_encoder import spelled_out
+
+    assert spelled_out("CALL_ATTRIBUTE_NAME_LOAD_") == "CALL ATTRIBUTE NAME LOAD"
+    assert spelled_out("FORMATTEDVALU") == "FORMATTEDVALU"
+    assert spelled_out("_") == "_"  # nothing but separators: kept as it is
+
+
+def test_ir_table_starts_from_the_encoders_subword_embeddings(pair_dataset, tokenizer_paths, monkeypatch):
+    from trainers.classifiers import build_classifier
+    from trainers.classifiers.extended_encoder import spelled_out
+    from trainers.classifiers.pair_data import load_pair_split
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rows = load_pair_split(str(pair_dataset), "src-ast", "train").select(range(8))
+    classifier = build_classifier(
+        "encoder-extended", "src-ast", rows, tokenizer_paths, ir_embedding_init="subwords"
+    )
+    assert classifier.model.config.ir_embedding_init == "subwords"
+    words = classifier.model.encoder.get_input_embeddings().weight.detach()
+    table = classifier.model.ir_embeddings[0].weight.detach()
+    ast_tokenizer, text_tokenizer = classifier.tokenizers["ast"], classifier.tokenizers["text"]
+
+    checked = 0
+    for token_id in range(len(ast_tokenizer)):
+        text = spelled_out(ast_tokenizer.decode([token_id]))
+        pieces = text_tokenizer(text, add_special_tokens=False)["input_ids"]
+        if token_id in ast_tokenizer.all_special_ids or not pieces:  # e.g. a lone space
+            torch.testing.assert_close(table[token_id], words.mean(0))
+            continue
+        torch.testing.assert_close(table[token_id], words[pieces].mean(0))
+        checked += len(pieces) > 1
+    assert checked > 0  # some IR tokens are several words long: a real mean, not one row copied
+
+    random_start = build_classifier("encoder-extended", "src-ast", rows, tokenizer_paths)
+    assert random_start.model.config.ir_embedding_init == "random"  # the default
+    assert not torch.allclose(random_start.model.ir_embeddings[0].weight, table)

@@ -196,7 +196,14 @@ def load_member_tokenizers(arch, pair, tokenizer_paths):
 
 
 def build_classifier(
-    arch, pair, train_rows, tokenizer_paths, base_model=None, dual_sizes=None, max_length_cap=512
+    arch,
+    pair,
+    train_rows,
+    tokenizer_paths,
+    base_model=None,
+    dual_sizes=None,
+    max_length_cap=512,
+    ir_embedding_init="random",
 ):
     """A fresh classifier whose sequence lengths come from the train split's token lengths (mean + 2 std)."""
     if arch not in ARCHS:
@@ -208,7 +215,7 @@ def build_classifier(
     tokenizers[TEXT] = load_tokenizer(base_model)
     if arch == "encoder":
         return _build_encoder(pair, train_rows, tokenizers, base_model, max_length_cap)
-    return _build_extended(pair, train_rows, tokenizers, base_model, max_length_cap)
+    return _build_extended(pair, train_rows, tokenizers, base_model, max_length_cap, ir_embedding_init)
 
 
 def _member_lengths(classifier, rows):
@@ -257,15 +264,17 @@ def _build_encoder(pair, train_rows, tokenizers, base_model, cap):
     )
 
 
-def _build_extended(pair, train_rows, tokenizers, base_model, cap):
+def _build_extended(pair, train_rows, tokenizers, base_model, cap, ir_embedding_init):
     from .extended_encoder import ExtendedEncoderForPairClassification
 
     shell = PairClassifier("encoder-extended", None, pair, tokenizers, {})
     lengths = _member_lengths(shell, train_rows)
     budget = min(_position_limit(tokenizers[TEXT]), cap) - 3  # [CLS] a [SEP] b [SEP]
     choices = fit_member_lengths(lengths, budget)
-    ir_sizes = [len(tokenizers[m]) for m in PAIR_MEMBERS[pair] if m in IR_MEMBERS]
-    model = ExtendedEncoderForPairClassification.from_pretrained_encoder(base_model, ir_sizes)
+    ir_tokenizers = [tokenizers[m] for m in PAIR_MEMBERS[pair] if m in IR_MEMBERS]
+    model = ExtendedEncoderForPairClassification.from_pretrained_encoder(
+        base_model, ir_tokenizers, tokenizers[TEXT], ir_embedding_init
+    )
     max_lengths = {slot: c.max_length for slot, c in choices.items()}
     length_choices = {slot: c.as_dict() for slot, c in choices.items()}
     return PairClassifier(

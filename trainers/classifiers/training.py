@@ -30,15 +30,25 @@ class ClassifierTrainSettings:
     seed: int = field(default=0, metadata={"help": "shuffling and initialization seed"})
     lr_scheduler: str = field(default="linear", metadata={"help": "transformers scheduler name"})
     time_limit_s: float | None = field(default=None, metadata={"help": "stop training after this wall time"})
+    bf16: bool = field(
+        default=False,
+        metadata={
+            "help": "bfloat16 autocast (weights and optimizer stay fp32); fast on CPUs with AMX or "
+            "AVX512-BF16, see benchmarks/classify_throughput.py"
+        },
+    )
 
 
-def train_classifier(classifier, train_rows, settings: ClassifierTrainSettings):
-    """Train in place; returns the Trainer's logged losses and throughput figures."""
+def train_classifier(classifier, train_rows, settings: ClassifierTrainSettings, callbacks=()):
+    """Train in place; returns the Trainer's logged losses and throughput figures.
+
+    `callbacks` are extra `TrainerCallback`s (a benchmark's step timer, for one).
+    """
     with tempfile.TemporaryDirectory(prefix="codereps-classify-") as work_dir:
-        return _train(classifier, train_rows, settings, work_dir)
+        return _train(classifier, train_rows, settings, work_dir, list(callbacks))
 
 
-def _train(classifier, train_rows, settings, work_dir):
+def _train(classifier, train_rows, settings, work_dir, extra_callbacks):
     from transformers import Trainer, TrainingArguments
 
     encoded = classifier.encode(train_rows)
@@ -55,22 +65,26 @@ def _train(classifier, train_rows, settings, work_dir):
         save_strategy="no",  # the caller saves the final model as a Hub folder
         report_to="none",
         use_cpu=not torch.cuda.is_available(),
+        bf16=settings.bf16,
         remove_unused_columns=False,  # the collator reads our own columns
         dataloader_num_workers=0,
     )
     optimizer = build_optimizer(classifier, settings)  # None: the Trainer's own AdamW
-    callbacks = [StopAfterSeconds(settings.time_limit_s)] if settings.time_limit_s else []
+    time_limit = [StopAfterSeconds(settings.time_limit_s)] if settings.time_limit_s else []
     trainer = Trainer(
         model=classifier.model,
         args=args,
         train_dataset=encoded,
         data_collator=classifier.collator(),
-        callbacks=callbacks,
+        callbacks=time_limit + extra_callbacks,
         optimizers=(optimizer, None),  # the Trainer still builds the schedule, scaling each group's peak
     )
     start = time.perf_counter()
     output = trainer.train()
     wall = time.perf_counter() - start
+    # under bf16, accelerate wrapped the model's forward in autocast; evaluation and saving want the
+    # plain fp32 model, the one `from_pretrained` gives back
+    trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     return {
         "train_rows": len(train_rows),
@@ -80,7 +94,7 @@ def _train(classifier, train_rows, settings, work_dir):
         "train_loss": round(output.training_loss, 4),
         "logged_losses": losses,
         "settings": settings.__dict__,
-        "stopped_by_time_limit": bool(callbacks and callbacks[0].fired),
+        "stopped_by_time_limit": bool(time_limit and time_limit[0].fired),
     }
 
 
