@@ -22,8 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-
 
 def step_timer(times: list):
     """A TrainerCallback appending each optimizer step's wall time to `times`."""
@@ -45,7 +43,9 @@ def stdlib_pairs(workdir: Path):
 
     from classify_fixtures import train_tiny_tokenizer, write_pair_dataset
 
-    with gzip.open(SHARED / "data" / "funcskeleton" / "stdlib_golden.jsonl.gz", "rt") as f:
+    from codereps.paths import shared_data_dir
+
+    with gzip.open(shared_data_dir() / "funcskeleton" / "stdlib_golden.jsonl.gz", "rt") as f:
         functions = [json.loads(line) for line in f]
     dataset = write_pair_dataset(workdir / "pairs", {"train": functions}, pairs=("src-ast",))
     tokenizer = train_tiny_tokenizer([f["ast"] for f in functions], workdir / "ast-tokenizer", 2000)

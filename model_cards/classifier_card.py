@@ -9,7 +9,7 @@ ARCH_DESCRIPTIONS = {
     "encoder": "a pretrained encoder fine-tuned as a cross-encoder on the pair written as a text pair",
     "encoder-extended": "a pretrained encoder fine-tuned as a cross-encoder, with a second, newly trained "
     "embedding table for the IR tokenizer's vocabulary so the IR member is read in IR tokens (each row "
-    "started from the encoder's embeddings of the IR token's words, or from noise: see `config.json`'s "
+    "started from noise, or from the encoder's embeddings of the IR token's words: see `config.json`'s "
     "`ir_embedding_init`)",
 }
 

@@ -10,9 +10,10 @@ A new table starts either from noise around the mean word embedding (`random`, t
 default) or from what the encoder already knows about each IR token's words
 (`subwords`: `CALL_ATTRIBUTE_NAME_LOAD` starts as the mean of the pretrained
 embeddings of `call attribute name load`, the fast vocabulary transfer of Gee et al.,
-2022). Measured on src-ast pairs, `subwords` trained at the encoder's rate did worse
-than `random` trained at the head's rate: most IR tokens are mixes of the same few
-words, so their means start nearly alike.
+2022). Either table trains at `--new-parameters-learning-rate`. Measured on src-ast
+pairs, a `subwords` table trained at the encoder's (lower) rate did worse than a
+`random` one at the head's rate: most IR tokens are mixes of the same few words, so
+their means start nearly alike.
 """
 
 import inspect
