@@ -66,16 +66,26 @@ def test_pairs_subcommand_and_push(tmp_path, tiny_project, monkeypatch):
     assert uploads[1][2]["folder_path"] == str(folder)
 
 
-def test_local_output_does_not_depend_on_num_proc(tmp_path, tiny_project):
+def test_rows_and_their_order_do_not_depend_on_tasks_or_workers(tmp_path, tiny_project):
+    from collections import Counter
+
     from dataset_fixtures import read_config
 
     (tiny_project / "pkg").mkdir()
     (tiny_project / "pkg" / "big.py").write_text(
         "".join(f"def g{i}(x):\n    return x + {i}\n\n" for i in range(40))
     )
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert build("build", "--source", "local", "--input", tiny_project, "--output", one, "--num-proc", 1) == 0
-    assert build("build", "--source", "local", "--input", tiny_project, "--output", two, "--num-proc", 2) == 0
-    first, second = read_config(one, "local"), read_config(two, "local")
-    assert first.keys() == second.keys() and all(first[s].equals(second[s]) for s in first)
+    one, three, again = tmp_path / "one", tmp_path / "three", tmp_path / "again"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", one, "--tasks", 1) == 0
+    for folder, workers in ((three, 1), (again, 2)):
+        assert build("build", "--source", "local", "--input", tiny_project, "--output", folder,
+                     "--tasks", 3, "--workers", workers) == 0  # fmt: skip
+    first, second, third = (read_config(f, "local") for f in (one, three, again))
+    assert first.keys() == second.keys() == third.keys()
+    for split in first:
+        assert Counter(map(str, first[split].to_pylist())) == Counter(map(str, second[split].to_pylist()))
+        assert first[split].equals(second[split]), "rows in input order whatever --tasks"
+        assert second[split].equals(third[split]), (
+            "same --tasks, other --workers: same rows in the same order"
+        )
     assert sum(t.num_rows for t in first.values()) == 52

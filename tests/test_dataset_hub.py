@@ -94,7 +94,7 @@ def test_mbpp_source_reads_the_hub_when_no_input_is_given(tmp_path, shared_data)
                 "mbpp",
                 "--output",
                 str(online),
-                "--num-proc",
+                "--workers",
                 "2",
             ],
             env=hub_client_env(endpoint, tmp_path / "client"),
@@ -149,7 +149,7 @@ def test_codesearchnet_source_reads_the_hub_copy_when_no_input_is_given(tmp_path
     with serve_local_hub(hub) as endpoint:
         result = subprocess.run(
             [sys.executable, "-m", "codereps", "dataset", "build", "--source", "codesearchnet",
-             "--output", str(online), "--num-proc", "2"],
+             "--output", str(online), "--workers", "2"],
             env=hub_client_env(endpoint, tmp_path / "client"),
             capture_output=True,
             text=True,

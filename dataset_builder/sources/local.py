@@ -20,7 +20,7 @@ from dataset_builder.ir import IRError
 from dataset_builder.ir.batch import FunctionSource, source_segment, split_source_lines
 from dataset_builder.ir.parsing import parse_source
 
-from .base import Skip, Source, SourceRow, order_key
+from .base import Skip, Source, SourceRow, order_key, share
 
 # Percent of files per split (by path hash): the usual 80/10/10.
 SPLIT_PERCENTS = (("train", 80), ("validation", 10), ("test", 10))
@@ -104,12 +104,17 @@ class LocalFolderSource(Source):
 
         return Features({"path": Value("string"), "qualname": Value("string"), "lineno": Value("int32")})
 
-    def shards(self, num_proc, part=(0, 1)):
-        machine, machines = part
-        return list(enumerate(self.files))[machine::machines]
+    def shards(self, n):
+        n = max(1, n)
+        return [(k, n) for k in range(n)]
 
     def read_shard(self, shard):
-        file_index, relpath = shard
+        """The files of share k of n (contiguous in the sorted file list), each read whole."""
+        k, n = shard
+        for file_index in share(len(self.files), k, n):
+            yield from self._read_file(file_index, self.files[file_index])
+
+    def _read_file(self, file_index: int, relpath: str):
         order = order_key(file_index, 0)
         try:
             data = (self.root / relpath).read_bytes()
