@@ -88,7 +88,7 @@ def add_parser(subparsers) -> None:
     slurm.add_argument("--slurm-time", default="4:00:00", help="time limit per task (default: 4:00:00)")
     slurm.add_argument(
         "--slurm-logs",
-        help="folder of the Slurm output files (default: <output>/.staging/<config>/logs/slurm_logs)",
+        help="folder of the Slurm output files (default: <output>/.staging/<config>-jobs/slurm_logs)",
     )
     slurm.add_argument("--slurm-cpus-per-task", type=_positive, default=1)
     slurm.add_argument("--slurm-mem-per-cpu-gb", type=_positive, default=2)

@@ -46,7 +46,9 @@ RAY_MEM_PER_CPU_GB = 1
 class SlurmOptions:
     partition: str
     time: str = "4:00:00"
-    logs: str | None = None  # folder of the raw `%A_%a.out` files (default: <staging>/logs/slurm_logs)
+    logs: str | None = (
+        None  # folder of the raw `%A_%a.out` files (default: <output>/.staging/<config>-jobs/slurm_logs)
+    )
     cpus_per_task: int = 1
     mem_per_cpu_gb: int = 2
     job_name: str | None = None
@@ -102,6 +104,14 @@ class QuietLocalExecutor(_QuietTasks, LocalPipelineExecutor):
 
 class QuietRayExecutor(_QuietTasks, RayPipelineExecutor):
     pass
+
+
+class SlurmJobExecutor(SlurmPipelineExecutor):
+    """datatrove's Slurm executor without its extra stats-merging job: the publish job merges every task's
+    stats itself (and removes the staging folder that job would write into)."""
+
+    def launch_merge_stats(self):
+        pass
 
 
 class PublishStep(PipelineStep):
@@ -318,21 +328,28 @@ def submit_to_slurm(plan: BuildPlan, pipeline, options: SlurmOptions | None, wor
         "qos": None,
         "mail_type": "NONE",
     }
-    tasks_job = SlurmPipelineExecutor(
+    jobs = (
+        Path(plan.output) / writer.STAGING_DIR / f"{plan.source.config}-jobs"
+    )  # outlives the staging folder
+    publish_logs = jobs / "publish"
+    if publish_logs.exists():
+        shutil.rmtree(publish_logs)  # a new submission publishes again (its completion marker would skip it)
+    slurm_logs = options.logs or str(jobs / "slurm_logs")
+    tasks_job = SlurmJobExecutor(
         pipeline,
         tasks=plan.tasks,
         workers=workers or -1,
         job_name=job_name,
         logging_dir=str(plan.logs),
-        slurm_logs_folder=options.logs or str(plan.logs / "slurm_logs"),
+        slurm_logs_folder=slurm_logs,
         **common,
     )
-    publish_job = SlurmPipelineExecutor(
+    publish_job = SlurmJobExecutor(
         [PublishStep(plan, execution)],
         tasks=1,
         job_name=f"{job_name}-publish",
-        logging_dir=str(plan.logs / "publish"),
-        slurm_logs_folder=options.logs or str(plan.logs / "slurm_logs"),
+        logging_dir=str(publish_logs),
+        slurm_logs_folder=slurm_logs,
         depends=tasks_job,
         **common,
     )
