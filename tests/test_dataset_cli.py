@@ -89,3 +89,37 @@ def test_rows_and_their_order_do_not_depend_on_tasks_or_workers(tmp_path, tiny_p
             "same --tasks, other --workers: same rows in the same order"
         )
     assert sum(t.num_rows for t in first.values()) == 52
+
+
+def test_default_config_is_codesearchnet_else_the_first_built_else_chosen(
+    tmp_path, tiny_project, shared_data
+):
+    from huggingface_hub import DatasetCard
+
+    def default(folder):
+        configs = DatasetCard.load(folder / "README.md").data.configs
+        return [c["config_name"] for c in configs if c.get("default")]
+
+    folder = tmp_path / "ds"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", folder, "--tasks", 1) == 0
+    assert build("build", "--source", "humaneval", "--output", folder, "--tasks", 1) == 0
+    assert default(folder) == ["local"]  # the first config built
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", folder, "--tasks", 1,
+                 "--overwrite") == 0  # fmt: skip
+    assert default(folder) == ["local"], "rebuilding a config keeps its place as the first built"
+    sample = shared_data / "codesearchnet" / "python_sample.jsonl.gz"
+    assert build("build", "--source", "codesearchnet", "--input", sample, "--output", folder, "--tasks", 1,
+                 "--filter", "seed") == 0  # fmt: skip
+    assert default(folder) == ["codesearchnet"]  # the seed's own dataset whenever the folder has it
+    assert build("build", "--source", "mbpp", "--input", shared_data / "mbpp" / "mbpp.jsonl", "--output", folder,
+                 "--tasks", 1, "--default-config", "humaneval") == 0  # fmt: skip
+    assert default(folder) == ["humaneval"]  # chosen at build time, and kept by later builds
+    assert build("pairs", "--output", folder, "--from", "local", "--configs", "pairs-src-ast") == 0
+    assert default(folder) == ["humaneval"]
+    assert (
+        'ds = load_dataset("mrochk/codereps")  # the default config, `humaneval`'
+        in (folder / "README.md").read_text()
+    )
+    assert (
+        build("build", "--source", "humaneval", "--output", tmp_path / "x", "--default-config", "nope") == 2
+    )
