@@ -211,6 +211,9 @@ def run_build(args) -> int:
         print(f"codereps dataset: {str(e).removeprefix('codereps dataset: ')}", file=sys.stderr)
         return 1
     if report is None:  # submitted to Slurm: the publish job writes the folder
+        if args.push:
+            print(f"codereps dataset: --push: run `codereps dataset push --output {args.output} --repo {args.push}` "
+                  "once the publish job has finished")  # fmt: skip
         return 0
     print(f"codereps dataset: wrote {args.output} (README.md, data/, reports/)")
     return push_folder(args.output, args.push) if args.push else 0
