@@ -142,7 +142,7 @@ def build_identity(plan: BuildPlan) -> dict:
 
 
 def input_fingerprint(source) -> str:
-    """A hash of the input files' paths, sizes and modification times (Hub inputs: the repo named)."""
+    """A hash of the input files' paths, sizes and modification times (a Hub input is named in `input`)."""
     root = Path(getattr(source, "root", ""))
     paths = list(getattr(source, "files", [])) or [getattr(source, "path", "")]
     digest = hashlib.sha256()
@@ -175,7 +175,6 @@ def prepare_staging(plan: BuildPlan, log=print) -> int:
         shutil.rmtree(staged)
     staged.mkdir(parents=True)
     record.write_text(json.dumps(identity, indent=2) + "\n")
-    record.touch()
     return 0
 
 
