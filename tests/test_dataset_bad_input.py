@@ -73,6 +73,14 @@ def test_bad_json_lines_and_truncated_gzip(tmp_path, capsys):
     assert test["func_name"][:2] == ["f0", "f3"]
     assert test[1]["src_lines"] == 50_002 and test[1]["cfg"]
     assert "python_test_0.jsonl.gz:2:" in report["skipped_examples"]["invalid_json"][0]
+    reference = tmp_path / "reference"  # the in-process builder counts the same, and writes the same rows
+    assert build("build", "--source", "codesearchnet", "--input", path, "--output", reference,
+                 "--executor", "datasets") == 0  # fmt: skip
+    for key in ("items_read", "rows_written", "skipped", "skipped_examples"):
+        assert load_report(reference, "codesearchnet")[key] == report[key], key
+    assert read_config(reference, "codesearchnet")["test"].equals(
+        read_config(folder, "codesearchnet")["test"]
+    )
     card = (folder / "README.md").read_text()
     assert "`truncated_input` 1" in card and "`too_deep` 1" in card and "`missing_field` 1" in card
     assert "skipped: {" in capsys.readouterr().out
