@@ -142,8 +142,8 @@ def test_cli_extends_the_real_smollm2_tokenizer_and_the_trainer_loads_it(ir_toke
 
     from codereps.base_models import load_base_tokenizer
     from codereps.cli import main
-    from tokenizer_builder.train import TokenizerMetadata, save_tokenizer_folder
     from codereps.prompts import Example, plain
+    from tokenizer_builder.train import TokenizerMetadata, save_tokenizer_folder
     from trainers.data import encode_example
     from trainers.variant_c import load_ir_tokens
 
