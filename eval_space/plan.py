@@ -86,6 +86,28 @@ def make_postprocess_fn(variant, task, ir: str) -> Callable[[str, dict], str]:
     return postprocess_fn
 
 
+def evaluation_functions(variant, task, ir: str, extension=None) -> tuple[Callable, Callable]:
+    """(prompt_fn, postprocess_fn) of `variant` for the harness; `extension` (C) renders the prompt's IR tokens."""
+    variant = check_variant(variant)
+    render_ir = extension.render_ir if (extension is not None and variant.needs_extension) else None
+    return make_prompt_fn(variant, ir, render_ir), make_postprocess_fn(variant, task, ir)
+
+
+def prompt_ir_tokens(variant, doc: dict, ir: str, base_tokenizer, extension=None) -> int:
+    """Prompt tokens spent on the IR: 0 unless the IR is in the prompt; base tokens (B) or IR tokens (C)."""
+    variant = check_variant(variant)
+    if not variant.ir_in_prompt:
+        return 0
+    ir_text = doc.get(check_ir(ir))
+    if not ir_text:
+        raise ValueError(f"row {doc.get('task_id', '?')}: no {ir!r} IR to count")
+    if variant.needs_extension:
+        if extension is None:
+            raise ValueError(f"variant {variant.name}: counting IR tokens needs the extension")
+        return len(extension.encode_ir(ir_text))
+    return len(base_tokenizer(ir_text, add_special_tokens=False)["input_ids"])
+
+
 def apply_postprocess(generations: list[dict], docs: list[dict], postprocess_fn) -> list[dict]:
     """Generation records with `programs` recomputed from `completions` by `postprocess_fn` (new records)."""
     if len(generations) != len(docs):

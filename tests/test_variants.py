@@ -221,6 +221,19 @@ def test_c_plan_rows_put_the_ir_tokens_in_the_trained_target(extension, base_tok
     assert not any(m for i, m in zip(c_ids, c_mask, strict=True) if i >= extension.base_vocab_size)
 
 
+def test_prompt_ir_tokens_and_harness_functions_follow_the_variant(extension, base_tokenizer):
+    from eval_space.plan import evaluation_functions, prompt_ir_tokens
+
+    counts = {name: prompt_ir_tokens(name, MBPP_ROW, "cfg", base_tokenizer, extension) for name in VARIANTS}
+    assert counts["B"] == len(base_tokenizer(MBPP_ROW["cfg"], add_special_tokens=False)["input_ids"])
+    assert counts["C"] == len(extension.encode_ir(MBPP_ROW["cfg"])) < counts["B"]
+    assert counts["A"] == counts["B-plan"] == counts["C-plan"] == counts["A-aux"] == 0
+    prompt_fn, postprocess_fn = evaluation_functions("C", get_task("mbpp"), "cfg", extension)
+    assert prompt_fn(MBPP_ROW).startswith("# cfg: " + extension.render_ir(MBPP_ROW["cfg"]))
+    prompt_fn, postprocess_fn = evaluation_functions("C-plan", get_task("mbpp"), "cfg", extension)
+    assert prompt_fn(MBPP_ROW) == build_prompt(MBPP_ROW, "A")
+
+
 def test_c_plan_generated_ir_tokens_decode_to_the_ir_and_are_checked(extension):
     from trainers.data import encode_example
 
