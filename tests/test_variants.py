@@ -253,3 +253,26 @@ def test_c_plan_generated_ir_tokens_decode_to_the_ir_and_are_checked(extension):
     assert tokens["ir_tokens"] == len(extension.encode_ir(MBPP_ROW["cfg"])) > 0
     assert (tokens["well_formed"], tokens["fidelity"]) == (True, True)
     assert (text["ir_tokens"], text["well_formed"]) == (0, False)  # C-plan must write its IR in IR tokens
+
+
+def test_warmup_and_training_refuse_bad_settings_in_one_line(tmp_path, capsys):
+    from trainers.data import split_dataset_spec
+    from trainers.sft import parse
+    from trainers.warmup import WarmupError, main, run_warmup
+
+    with pytest.raises(WarmupError, match="unknown warm-up encoding 'bytes'"):
+        run_warmup("smollm2", "corpus:local", "bytes", "cfg", None, 10, tmp_path)
+    with pytest.raises(WarmupError, match="needs the extended tokenizer"):
+        run_warmup("smollm2", "corpus:local", "ir-tokens", "cfg", None, 10, tmp_path)
+    with pytest.raises(WarmupError, match="steps must be >= 1"):
+        run_warmup("smollm2", "corpus:local", "text", "cfg", None, 0, tmp_path)
+    assert main(["--base-model", "smollm2", "--corpus", "c", "--encoding", "text", "--steps", "0",
+                 "--output", str(tmp_path)]) == 2  # fmt: skip
+    assert capsys.readouterr().err.strip() == "warm-up: error: warm-up steps must be >= 1 (got 0)"
+    assert split_dataset_spec("build/corpus:local") == ("build/corpus", "local")
+    assert split_dataset_spec("mrochk/codereps") == ("mrochk/codereps", None)
+    assert split_dataset_spec("/tmp/a:b/corpus") == ("/tmp/a:b/corpus", None)
+    with pytest.raises(ValueError, match="variant C-plan needs --ir_tokenizer"):
+        parse(["--variant", "C-plan", "--model_name_or_path", "m", "--output_dir", str(tmp_path)])
+    with pytest.raises(ValueError, match="--aux_corpus is for variants with auxiliary rows"):
+        parse(["--variant", "B", "--aux_corpus", "x:local", "--model_name_or_path", "m", "--output_dir", "o"])

@@ -86,7 +86,7 @@ def run_warmup(
         raise WarmupError(f"unknown warm-up encoding {encoding!r}: choose one of {', '.join(IR_ENCODINGS)}")
     check_ir(ir)
     if steps < 1:
-        raise WarmupError(f"--warmup-steps must be >= 1 (got {steps})")
+        raise WarmupError(f"warm-up steps must be >= 1 (got {steps})")
     if encoding == "ir-tokens" and ir_tokenizer is None and ir_tokens is None:
         raise WarmupError("an ir-tokens warm-up needs the extended tokenizer (ir_tokenizer)")
     output_dir = Path(output_dir)
