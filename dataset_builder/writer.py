@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 # Parquet files are cut at about this much Arrow data, like `push_to_hub`'s shards.
@@ -124,7 +125,8 @@ def commit_config(
     target = config_data_dir(output, config)
     target.parent.mkdir(parents=True, exist_ok=True)
     previous = report_path(output, config)
-    first_built = report["built_at"]
+    # Microseconds: two configs built within one second (built_at's precision) still have an order.
+    first_built = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     if previous.is_file():
         old = json.loads(previous.read_text())
         first_built = old.get("first_built_at", old.get("built_at", first_built))
