@@ -7,7 +7,13 @@ import datasets
 import evaluate
 import numpy as np
 
+from .judge import InProcessPlan, plan_for_test
+from .plain_data import NotPlainData
 from .sandbox import Limits, SandboxExecutor
+
+# `evaluate.load` copies only the files this one imports at top level (no comment on those lines: it would
+# read one as a URL); the judge decodes the candidates' results with plain_data.
+DECODE_ERRORS = (NotPlainData,)
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -143,7 +149,8 @@ def score_candidates(
     # Sample-major order (every problem's first candidate, then every second one, ...): the copies of a
     # slow problem (MBPP 123 takes ~5 s) then run one after another on one worker, not on all at once.
     order = sorted((j, i) for i, candidates in enumerate(predictions) for j in range(len(candidates)))
-    jobs = [(predictions[i][j], references[i]) for j, i in order]
+    plans = plans_for(references)
+    jobs = [plans[i].job(predictions[i][j]) for j, i in order]
     if executor is None:
         limits = Limits(timeout=timeout) if timeout is not None else Limits()
         with SandboxExecutor(workers=num_workers, limits=limits, isolation=isolation) as owned:
@@ -152,11 +159,38 @@ def score_candidates(
         outcomes, isolation_used = executor.run(jobs, progress=progress), executor.isolation
     results = [[None] * len(candidates) for candidates in predictions]
     for (j, i), outcome in zip(order, outcomes, strict=True):
-        results[i][j] = outcome
+        results[i][j] = plans[i].verdict(outcome)
     total = [len(r) for r in results]
     correct = [sum(o["passed"] for o in r) for r in results]
     scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
-    return {**scores, "results": results, "isolation": isolation_used}
+    in_process = {name: plan.reason for name, plan in zip(names, plans, strict=True) if not is_judged(plan)}
+    verdicts = {"judge": len(plans) - len(in_process), "in-process": len(in_process)}
+    return {
+        **scores,
+        "results": results,
+        "isolation": isolation_used,
+        "verdicts": verdicts,
+        "in_process_problems": in_process,
+    }
+
+
+def plans_for(references) -> list:
+    """A judge plan per problem: test programs (strings) are split into probes and checks where their
+    shape allows (else run in-process); plan objects of the tasks (EvalPlus, APPS) pass through."""
+    cache = {}
+    plans = []
+    for reference in references:
+        if isinstance(reference, str):
+            if reference not in cache:
+                cache[reference] = plan_for_test(reference)
+            plans.append(cache[reference])
+        else:
+            plans.append(reference)
+    return plans
+
+
+def is_judged(plan) -> bool:
+    return not isinstance(plan, InProcessPlan)
 
 
 def normalize_ks(k) -> list[int]:
