@@ -36,6 +36,12 @@ RESULT_FIELDS = (
 )
 
 
+# Kept per candidate in the results JSON: the judge's verdict and, where the task has them, its details.
+OUTCOME_FIELDS = ("status", "error", "verdict", "base", "plus", "passed_plus", "tests")
+# Task-level metrics besides pass@k that score_candidates may return (APPS's, EvalPlus's skipped rows).
+EXTRA_METRICS = ("strict_accuracy", "test_case_accuracy", "bad_rows", "sanitize")
+
+
 def generate(
     model,
     tokenizer,
@@ -127,7 +133,7 @@ def score(
     start = time.perf_counter()
     metric = score_candidates(
         programs,
-        [task.get_reference(doc) for doc in docs],
+        task.get_references(docs, workers=workers, isolation=isolation),
         k=ks,
         num_workers=workers,
         timeout=timeout,
@@ -139,14 +145,16 @@ def score(
     bar.close()
     per_problem = []
     for doc, outcomes in zip(docs, metric["results"], strict=True):
-        per_problem.append(
-            {
-                "task_id": task.get_problem_id(doc),
-                "n": len(outcomes),
-                "correct": sum(o["passed"] for o in outcomes),
-                "outcomes": [{"status": o["status"], "error": o["error"]} for o in outcomes],
-            }
-        )
+        record = {
+            "task_id": task.get_problem_id(doc),
+            "n": len(outcomes),
+            "correct": sum(o["passed"] for o in outcomes),
+            "verdict": outcomes[0].get("verdict") if outcomes else None,
+            "outcomes": [{key: o[key] for key in OUTCOME_FIELDS if key in o} for o in outcomes],
+        }
+        if any("passed_plus" in o for o in outcomes):
+            record["correct_plus"] = sum(bool(o.get("passed_plus")) for o in outcomes)
+        per_problem.append(record)
     samples = {len(outcomes) for outcomes in metric["results"]}
     return {
         "task": task.name,
@@ -155,6 +163,9 @@ def score(
         "n_samples": samples.pop() if len(samples) == 1 else None,
         "n_problems": len(docs),
         "isolation": metric["isolation"],
+        "verdicts": metric["verdicts"],
+        "in_process_problems": metric["in_process_problems"],
+        **{key: metric[key] for key in metric if key.endswith("+") or key in EXTRA_METRICS},
         "per_problem": per_problem,
         "timings": {
             "execution_s": round(seconds, 3),

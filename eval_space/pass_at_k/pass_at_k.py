@@ -163,6 +163,14 @@ def score_candidates(
     total = [len(r) for r in results]
     correct = [sum(o["passed"] for o in r) for r in results]
     scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
+    flat = [o for r in results for o in r]
+    if any("passed_plus" in o for o in flat):  # EvalPlus: base + plus tests
+        correct_plus = [sum(bool(o.get("passed_plus")) for o in r) for r in results]
+        scores.update({f"pass@{kk}+": float(estimate_pass_at_k(total, correct_plus, kk).mean()) for kk in ks})
+    if any("tests" in o for o in flat):  # APPS: per-test outcomes
+        fractions = [[_test_fraction(o) for o in r] for r in results]
+        scores["strict_accuracy"] = float(np.mean([np.mean([f == 1.0 for f in r]) for r in fractions]))
+        scores["test_case_accuracy"] = float(np.mean([np.mean(r) for r in fractions]))
     in_process = {name: plan.reason for name, plan in zip(names, plans, strict=True) if not is_judged(plan)}
     verdicts = {"judge": len(plans) - len(in_process), "in-process": len(in_process)}
     return {
@@ -187,6 +195,12 @@ def plans_for(references) -> list:
         else:
             plans.append(reference)
     return plans
+
+
+def _test_fraction(outcome) -> float:
+    """APPS: the share of a candidate's tests that pass (a compile error or a crash before any test: 0)."""
+    tests = outcome.get("tests") or []
+    return sum(t is True for t in tests) / len(tests) if tests else 0.0
 
 
 def is_judged(plan) -> bool:
