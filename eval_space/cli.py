@@ -49,6 +49,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--dataset", help="dataset folder or Hub repo with the task's config (default: shared data)"
     )
     source.add_argument("--prompt-style", default="bigcode", choices=["bigcode", "3shot"], help="MBPP prompt")
+    source.add_argument(
+        "--problems",
+        default="test",
+        choices=["test", "all"],
+        help="mbpp+: the 224 problems of MBPP's test split (default) or all 378",
+    )
     source.add_argument("--limit", type=int, help="only the first N problems")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--n-samples", type=int, default=1, help="completions per problem")
@@ -157,19 +163,26 @@ def main(args) -> int:
     except CodeExecutionNotAllowed as e:
         print(e, file=sys.stderr)
         return 2
-    summary = ", ".join(f"pass@{k}={results[f'pass@{k}']:.4f}" for k in ks)
+    summary = ", ".join(
+        f"{key}={results[key]:.4f}" for k in ks for key in (f"pass@{k}", f"pass@{k}+") if key in results
+    )
     print(f"{task.name} ({len(docs)} problems, isolation {results['isolation']}): {summary}")
     print(f"results: {results_path}")
     return 0
 
 
 def _make_task(args):
-    from eval_space.tasks import get_task
+    from eval_space.tasks import TaskDataError, get_task
 
     task_kwargs = {"dataset_path": args.dataset}
     if args.task == "mbpp":
         task_kwargs["prompt_style"] = args.prompt_style
-    return get_task(args.task, **task_kwargs)
+    if args.task == "mbpp+":
+        task_kwargs["problems"] = args.problems
+    try:
+        return get_task(args.task, **task_kwargs)
+    except TaskDataError as e:
+        raise SystemExit(f"codereps evaluate: {e}") from e
 
 
 def check_references(args) -> int:

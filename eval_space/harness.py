@@ -155,13 +155,18 @@ def score(
         if any("passed_plus" in o for o in outcomes):
             record["correct_plus"] = sum(bool(o.get("passed_plus")) for o in outcomes)
         per_problem.append(record)
-    samples = {len(outcomes) for outcomes in metric["results"]}
+    metric["bad_rows"] = {
+        **getattr(task, "bad_rows", {}),
+        **metric["bad_rows"],
+    }  # malformed at load, or unjudgeable
+    samples = {len(outcomes) for outcomes in metric["results"] if outcomes}
     return {
         "task": task.name,
         **{f"pass@{kk}": metric[f"pass@{kk}"] for kk in ks},
         "k": ks,
         "n_samples": samples.pop() if len(samples) == 1 else None,
         "n_problems": len(docs),
+        "n_scored": metric["n_scored"],
         "isolation": metric["isolation"],
         "verdicts": metric["verdicts"],
         "in_process_problems": metric["in_process_problems"],
@@ -212,18 +217,23 @@ def load_generations(path, task, docs) -> tuple[list[dict], dict]:
         raise ValueError(
             f"{path}: not a generations file (expected format {GENERATIONS_FORMAT!r} or a list of lists)"
         )
-    if payload["task"] != task.name:
+    if payload["task"] != task.name and payload["task"] not in getattr(task, "generations_of", ()):
         raise ValueError(f"{path}: generations are for task {payload['task']!r}, not {task.name!r}")
+    if payload["task"] == task.name:
+        id_of = task.get_problem_id
+    else:  # e.g. `mbpp` generations rescored on `mbpp+`: the same problems under EvalPlus's ids
+        id_of = lambda doc: task.foreign_id(doc, payload["task"])  # noqa: E731
     by_id = {}
     for i, generation in enumerate(payload["generations"]):
         if not isinstance(generation.get("programs"), list):
             raise ValueError(f"{path}: generation {i} has no list of programs")
         by_id[str(generation["task_id"])] = generation
-    missing = [task.get_problem_id(doc) for doc in docs if task.get_problem_id(doc) not in by_id]
+    missing = [id_of(doc) for doc in docs if id_of(doc) not in by_id]
     if missing:
         raise ValueError(f"{path}: no generations for problems {missing[:10]}")
     metadata = {key: value for key, value in payload.items() if key != "generations"}
-    return [by_id[task.get_problem_id(doc)] for doc in docs], metadata
+    matched = [{**by_id[id_of(doc)], "task_id": task.get_problem_id(doc)} for doc in docs]
+    return matched, metadata
 
 
 def write_results(path, results: dict, **metadata) -> Path:

@@ -150,6 +150,12 @@ def score_candidates(
     # slow problem (MBPP 123 takes ~5 s) then run one after another on one worker, not on all at once.
     order = sorted((j, i) for i, candidates in enumerate(predictions) for j in range(len(candidates)))
     plans = plans_for(references)
+    # Rows the task could not build a judge for (malformed, or a canonical solution failing its own
+    # inputs) are left out of the score, named with the reason.
+    bad_rows = {
+        names[i]: plan.bad_reason for i, plan in enumerate(plans) if getattr(plan, "bad_reason", None)
+    }
+    order = [(j, i) for j, i in order if names[i] not in bad_rows]
     jobs = [plans[i].job(predictions[i][j]) for j, i in order]
     if executor is None:
         limits = Limits(timeout=timeout) if timeout is not None else Limits()
@@ -157,28 +163,31 @@ def score_candidates(
             outcomes, isolation_used = owned.run(jobs, progress=progress), owned.isolation
     else:
         outcomes, isolation_used = executor.run(jobs, progress=progress), executor.isolation
-    results = [[None] * len(candidates) for candidates in predictions]
+    results = [[] if names[i] in bad_rows else [None] * len(c) for i, c in enumerate(predictions)]
     for (j, i), outcome in zip(order, outcomes, strict=True):
         results[i][j] = plans[i].verdict(outcome)
-    total = [len(r) for r in results]
-    correct = [sum(o["passed"] for o in r) for r in results]
-    scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
-    flat = [o for r in results for o in r]
+    scored = [r for r in results if r]
+    total = [len(r) for r in scored]
+    correct = [sum(o["passed"] for o in r) for r in scored]
+    scores = {f"pass@{kk}": _mean(estimate_pass_at_k(total, correct, kk)) for kk in ks}
+    flat = [o for r in scored for o in r]
     if any("passed_plus" in o for o in flat):  # EvalPlus: base + plus tests
-        correct_plus = [sum(bool(o.get("passed_plus")) for o in r) for r in results]
-        scores.update({f"pass@{kk}+": float(estimate_pass_at_k(total, correct_plus, kk).mean()) for kk in ks})
+        correct_plus = [sum(bool(o.get("passed_plus")) for o in r) for r in scored]
+        scores.update({f"pass@{kk}+": _mean(estimate_pass_at_k(total, correct_plus, kk)) for kk in ks})
     if any("tests" in o for o in flat):  # APPS: per-test outcomes
-        fractions = [[_test_fraction(o) for o in r] for r in results]
+        fractions = [[_test_fraction(o) for o in r] for r in scored]
         scores["strict_accuracy"] = float(np.mean([np.mean([f == 1.0 for f in r]) for r in fractions]))
         scores["test_case_accuracy"] = float(np.mean([np.mean(r) for r in fractions]))
     in_process = {name: plan.reason for name, plan in zip(names, plans, strict=True) if not is_judged(plan)}
-    verdicts = {"judge": len(plans) - len(in_process), "in-process": len(in_process)}
+    verdicts = {"judge": len(plans) - len(in_process) - len(bad_rows), "in-process": len(in_process)}
     return {
         **scores,
         "results": results,
         "isolation": isolation_used,
         "verdicts": verdicts,
         "in_process_problems": in_process,
+        "bad_rows": bad_rows,
+        "n_scored": len(scored),
     }
 
 
@@ -195,6 +204,10 @@ def plans_for(references) -> list:
         else:
             plans.append(reference)
     return plans
+
+
+def _mean(values) -> float:
+    return float(np.mean(values)) if len(values) else float("nan")
 
 
 def _test_fraction(outcome) -> float:

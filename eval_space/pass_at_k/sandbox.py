@@ -568,15 +568,18 @@ class _Server:
         self._kill_stragglers(child)
         if kind == "test":
             return _classify(*watched[:5], nonce, seconds, self.isolation)
-        return _report(kind, *watched, seconds, self.isolation)
+        outcome = _report(kind, *watched[:-1], seconds, self.isolation)
+        if job.get("time_probes"):
+            outcome["line_seconds"] = watched[-1]
+        return outcome
 
     def _watch(self, child, result_r, output_r, stdout_r, timeout, probe_timeouts):
         """Collects the child's channels until it exits or a deadline passes.
 
         probe_timeouts: per probe, seconds from the previous result line (the first from the "ready" line):
         the judge's own clock, so a slow probe is cut off however the candidate treats its signals."""
-        now = time.monotonic()
-        deadline = now + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         pidfd = os.pidfd_open(child)
         buffers = {result_r: bytearray(), output_r: bytearray()}
         caps = {result_r: self.limits.result_bytes, output_r: self.limits.output_bytes}
@@ -586,6 +589,7 @@ class _Server:
         capped = set()
         timed_out = False
         lines_seen, line_deadline = 0, None  # lines on the result channel; the current probe's deadline
+        line_times = []  # when each result line arrived (seconds from the start): trusted probe timings
         open_fds = set(buffers)
         status = None
         while status is None:
@@ -611,9 +615,10 @@ class _Server:
                     capped.add(fd)
                     open_fds.discard(fd)
                     os.close(fd)
-                if fd == result_r and probe_timeouts:
+                if fd == result_r:
                     new_lines = chunk.count(b"\n")
-                    if new_lines:
+                    line_times.extend([round(time.monotonic() - started, 6)] * new_lines)
+                    if new_lines and probe_timeouts:
                         lines_seen += new_lines
                         probe = lines_seen - 1  # line 0 is "ready"; line j+1 is probe j's result
                         line_deadline = (
@@ -636,6 +641,7 @@ class _Server:
             bytes(buffers[output_r]),
             stdout,
             result_r in capped or stdout_r in capped,
+            line_times,
         )
 
     def _kill(self, child: int) -> dict:
@@ -668,7 +674,7 @@ class _Server:
             os.dup2(output_w, 2)
             result_fd = os.dup2(result_w, 3)
             os.closerange(4, 65536)
-            self._apply_limits()
+            self._apply_limits(float(job.get("timeout") or self.limits.timeout))
             os.environ.clear()
             os.environ.update(MINIMAL_ENV, HOME=sandbox_dir, TMPDIR=sandbox_dir)
             sys.stdin = (
@@ -689,11 +695,11 @@ class _Server:
         else:
             _execute_for_judge(job, kind, result_fd)
 
-    def _apply_limits(self):
+    def _apply_limits(self, timeout: float):
         import resource
 
         limits = self.limits
-        cpu = int(limits.timeout) + 1
+        cpu = int(timeout) + 1
         for limit, value in (
             (resource.RLIMIT_CPU, cpu),
             (resource.RLIMIT_AS, limits.memory_bytes),
@@ -785,6 +791,10 @@ def _execute_for_judge(job: dict, kind: str, result_fd: int):
                 owner = probe.get("method_of")
                 function = getattr(namespace[owner](), probe["call"]) if owner else namespace[probe["call"]]
                 value = function(*plain_data.decode(probe["args"]))
+                if probe.get("transform") == "is_not_none":  # EvalPlus: tasks whose output is only checked
+                    value = value is not None  # for being there
+                elif probe.get("transform") == "bool_or_not_none":
+                    value = value if type(value) is bool else value is not None
             line = f"{index} {plain_data.encode(value, _normalize)}"
         except BaseException as e:  # SystemExit in a probe fails that probe
             line = f"{index} !{json.dumps(_message(e))}"

@@ -6,10 +6,11 @@ a raw completion into the program that runs (`postprocess_generation`) and how t
 """
 
 from .base import Task, TaskDataError
+from .evalplus import HumanEvalPlus, MBPPPlus
 from .humaneval import HumanEval
 from .mbpp import MBPP
 
-TASKS = {"mbpp": MBPP, "humaneval": HumanEval}
+TASKS = {"mbpp": MBPP, "humaneval": HumanEval, "mbpp+": MBPPPlus, "humaneval+": HumanEvalPlus}
 
 
 def get_task(name: str, **kwargs) -> Task:
@@ -20,4 +21,4 @@ def get_task(name: str, **kwargs) -> Task:
     return task_class(**kwargs)
 
 
-__all__ = ["TASKS", "HumanEval", "MBPP", "Task", "TaskDataError", "get_task"]
+__all__ = ["TASKS", "HumanEval", "HumanEvalPlus", "MBPP", "MBPPPlus", "Task", "TaskDataError", "get_task"]
