@@ -530,7 +530,7 @@ class _Server:
         - {"stdin": text}: the program runs as a script with `text` on its standard input; its standard
           output comes back for the judge.
         Optional in all: "prelude" (source run before the program, e.g. APPS's imports), "timeout"
-        (wall-clock seconds for this job, instead of the limits' own).
+        (wall-clock seconds for this job, instead of the limits' own), "result_bytes" (its results' cap).
         """
         sandbox_dir = None
         try:
@@ -563,7 +563,10 @@ class _Server:
             if fd is not None:
                 os.close(fd)
         timeout = float(job.get("timeout") or self.limits.timeout)
-        watched = self._watch(child, result_r, output_r, stdout_r, timeout, job.get("probe_timeouts"))
+        result_cap = int(job.get("result_bytes") or self.limits.result_bytes)
+        watched = self._watch(
+            child, result_r, output_r, stdout_r, timeout, job.get("probe_timeouts"), result_cap
+        )
         seconds = time.monotonic() - start
         self._kill_stragglers(child)
         if kind == "test":
@@ -573,7 +576,7 @@ class _Server:
             outcome["line_seconds"] = watched[-1]
         return outcome
 
-    def _watch(self, child, result_r, output_r, stdout_r, timeout, probe_timeouts):
+    def _watch(self, child, result_r, output_r, stdout_r, timeout, probe_timeouts, result_cap):
         """Collects the child's channels until it exits or a deadline passes.
 
         probe_timeouts: per probe, seconds from the previous result line (the first from the "ready" line):
@@ -582,10 +585,10 @@ class _Server:
         deadline = started + timeout
         pidfd = os.pidfd_open(child)
         buffers = {result_r: bytearray(), output_r: bytearray()}
-        caps = {result_r: self.limits.result_bytes, output_r: self.limits.output_bytes}
+        caps = {result_r: result_cap, output_r: self.limits.output_bytes}
         if stdout_r is not None:
             buffers[stdout_r] = bytearray()
-            caps[stdout_r] = self.limits.result_bytes
+            caps[stdout_r] = result_cap
         capped = set()
         timed_out = False
         lines_seen, line_deadline = 0, None  # lines on the result channel; the current probe's deadline
@@ -627,10 +630,18 @@ class _Server:
         if status is None:
             status = os.waitpid(child, 0)[1]
         os.close(pidfd)
-        for fd in open_fds:  # whatever is already buffered; never block on a straggler
+        for fd in open_fds:  # all that is already buffered (up to the cap); never block on a straggler
             os.set_blocking(fd, False)
             with contextlib.suppress(BlockingIOError):
-                buffers[fd].extend(os.read(fd, 1 << 16))
+                while len(buffers[fd]) <= caps[fd]:
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        break
+                    buffers[fd].extend(chunk)
+                    if fd == result_r:
+                        line_times.extend([round(time.monotonic() - started, 6)] * chunk.count(b"\n"))
+            if len(buffers[fd]) > caps[fd]:
+                capped.add(fd)
             os.close(fd)
         stdout = bytes(buffers[stdout_r]) if stdout_r is not None else None
         return (

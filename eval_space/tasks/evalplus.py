@@ -54,6 +54,9 @@ EVALPLUS_FIELDS = (
 MIN_TIME_LIMIT = 4.0  # seconds per input, at least (EvalPlus's DEFAULT_MIN_TIME_LIMIT)
 TIME_LIMIT_FACTOR = 4.0  # times the canonical solution's own time (DEFAULT_GT_TIME_LIMIT_FACTOR)
 MAX_JOB_SECONDS = 600.0  # one candidate's whole run, however many inputs
+CANONICAL_RESULT_BYTES = (
+    1 << 30
+)  # what the canonical solution's outputs may total (HumanEval/15's exceed 64 MiB)
 DEFAULT_FLOAT_ATOL = 1e-6
 RTOL = 1e-7
 
@@ -182,7 +185,7 @@ def evalplus_match(dataset: str, entry: str, inp, out, exp, atol: float) -> tupl
 class EvalPlusPlan:
     """One problem's inputs (base + plus), the canonical outputs and time limits; judges a candidate."""
 
-    def __init__(self, dataset, entry, inputs, base_count, expected, time_limits, atol):
+    def __init__(self, dataset, entry, inputs, base_count, expected, time_limits, atol, expected_encoded=()):
         self.dataset = dataset
         self.entry = entry
         self.inputs = inputs  # decoded plain inputs (the oracles need them)
@@ -194,6 +197,8 @@ class EvalPlusPlan:
         self.transform = (
             "bool_or_not_none" if entry in MBPP_OUTPUT_NOT_NONE_TASKS and dataset == "mbpp" else None
         )
+        # A candidate's results may total twice the canonical solution's (and at least the default cap).
+        self.result_bytes = max(64 << 20, 2 * sum(len(v) for v in expected_encoded))
 
     def job(self, program: str) -> dict:
         probe = {"call": self.entry}
@@ -204,6 +209,7 @@ class EvalPlusPlan:
             "probes": [{**probe, "args": args} for args in self.encoded],
             "probe_timeouts": self.time_limits,
             "timeout": min(MAX_JOB_SECONDS, sum(self.time_limits) + 5.0),
+            "result_bytes": self.result_bytes,
         }
 
     def verdict(self, outcome: dict) -> dict:
@@ -254,7 +260,8 @@ class BadRowPlan:
         self.bad_reason = reason
 
 
-def _read_rows(path: Path, bad_rows: dict) -> list[dict]:
+def _read_rows(path: Path, bad_rows: dict, wanted=lambda task_id: True) -> list[dict]:
+    """The rows of an EvalPlus file whose task id is `wanted`; malformed ones go to `bad_rows` instead."""
     import gzip
 
     if not path.is_file():
@@ -273,10 +280,14 @@ def _read_rows(path: Path, bad_rows: dict) -> list[dict]:
                 bad_rows[f"{path.name}:{line_number}"] = f"not JSON ({e.msg})"
                 continue
             task_id = row.get("task_id", f"{path.name}:{line_number}") if isinstance(row, dict) else None
+            if not wanted(str(task_id)):
+                continue
             missing = [field for field in EVALPLUS_FIELDS if not isinstance(row, dict) or field not in row]
             if missing:
                 bad_rows[str(task_id)] = f"missing fields {missing}"
                 continue
+            if row["plus_input"] == "":  # Mbpp/793 in v0.2.0: EvalPlus iterates "" as no plus inputs
+                row["plus_input"] = []
             if not all(isinstance(row[k], list) for k in ("base_input", "plus_input")):
                 bad_rows[row["task_id"]] = "base_input/plus_input are not lists of inputs"
                 continue
@@ -315,7 +326,7 @@ class _EvalPlusTask(Task):
             limits = [max(MIN_TIME_LIMIT, TIME_LIMIT_FACTOR * t) for t in record["seconds"]]
             plans.append(
                 EvalPlusPlan(self.dataset, doc["entry_point"], base + plus, len(base), values, limits,
-                             float(doc["atol"] or 0))
+                             float(doc["atol"] or 0), record["outputs"])
             )  # fmt: skip
         return plans
 
@@ -351,7 +362,8 @@ class _EvalPlusTask(Task):
             probes = [{**probe, "args": plain_data.encode(list(inp))} for inp in base + plus]
             jobs.append(
                 {"program": self.program_of_canonical(doc), "probes": probes, "time_probes": True,
-                 "probe_timeouts": [60.0] * len(probes), "timeout": MAX_JOB_SECONDS}
+                 "probe_timeouts": [60.0] * len(probes), "timeout": MAX_JOB_SECONDS,
+                 "result_bytes": CANONICAL_RESULT_BYTES}
             )  # fmt: skip
         limits = Limits(timeout=MAX_JOB_SECONDS)
         with SandboxExecutor(workers=workers, limits=limits, isolation=isolation) as executor:
@@ -374,6 +386,10 @@ class _EvalPlusTask(Task):
                 "seconds": seconds,
             }
         return records
+
+
+def _task_number(task_id) -> int:
+    return int(str(task_id).split("/")[-1])
 
 
 class MBPPPlus(_EvalPlusTask):
@@ -399,11 +415,9 @@ class MBPPPlus(_EvalPlusTask):
         if self._docs is None:
             mbpp = {row["task_id"]: row for row in read_mbpp_jsonl(self.mbpp_path or default_mbpp_jsonl())}
             docs = []
-            for row in _read_rows(self._evalplus_path(), self.bad_rows):
+            for row in _read_rows(self._evalplus_path(), self.bad_rows, self._wanted):
                 try:
-                    number = int(str(row["task_id"]).split("/")[-1])
-                    if self.problems == "test" and number not in TEST_TASK_IDS:
-                        continue
+                    number = _task_number(row["task_id"])
                     base = mbpp_deserialize_inputs(number, row["base_input"])
                     plus = mbpp_deserialize_inputs(number, row["plus_input"])
                     for inp in base + plus:
@@ -427,6 +441,14 @@ class MBPPPlus(_EvalPlusTask):
                 docs.append(doc)
             self._docs = docs
         return self._docs
+
+    def _wanted(self, task_id: str) -> bool:
+        if self.problems == "all":
+            return True
+        try:
+            return _task_number(task_id) in TEST_TASK_IDS
+        except ValueError:
+            return True  # a malformed id: reported as a bad row
 
     def get_prompt(self, doc: dict) -> str:
         return self._mbpp.get_prompt(doc)
