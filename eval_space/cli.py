@@ -55,6 +55,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         choices=["test", "all"],
         help="mbpp+: the 224 problems of MBPP's test split (default) or all 378",
     )
+    source.add_argument(
+        "--level", default="all", choices=["all", "introductory", "interview", "competition"], help="apps"
+    )
     source.add_argument("--limit", type=int, help="only the first N problems")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--n-samples", type=int, default=1, help="completions per problem")
@@ -179,6 +182,8 @@ def _make_task(args):
         task_kwargs["prompt_style"] = args.prompt_style
     if args.task == "mbpp+":
         task_kwargs["problems"] = args.problems
+    if args.task == "apps":
+        task_kwargs["level"] = args.level
     try:
         return get_task(args.task, **task_kwargs)
     except TaskDataError as e:
@@ -218,7 +223,8 @@ def check_references(args) -> int:
     failing = [p for p in results["per_problem"] if p["correct"] < p["n"]]
     for problem in failing:
         print(f"reference fails: {problem['task_id']}: {problem['outcomes'][0]['error']}")
-    scores = ", ".join(f"{key}={results[key]:.4f}" for key in ("pass@1", "pass@1+") if key in results)
+    keys = ("pass@1", "pass@1+", "strict_accuracy", "test_case_accuracy")
+    scores = ", ".join(f"{key}={results[key]:.4f}" for key in keys if key in results)
     verdicts = results.get("verdicts", {})
     print(
         f"{task.name} references ({len(docs)} problems, isolation {results['isolation']}, "

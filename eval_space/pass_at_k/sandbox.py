@@ -776,7 +776,8 @@ def _execute_for_judge(job: dict, kind: str, result_fd: int):
         os._exit(1)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     try:
-        exec(code, namespace)
+        if not job.get("run_per_probe"):  # stdin programs run once per probe, each in a fresh process
+            exec(code, namespace)
         if kind == "probes" and job.get("setup"):
             exec(compile(job["setup"], "<setup>", "exec"), namespace)
     except SystemExit as e:
@@ -798,6 +799,8 @@ def _execute_for_judge(job: dict, kind: str, result_fd: int):
         try:
             if "expr" in probe:
                 value = eval(compile(probe["expr"], f"<probe {index}>", "eval"), namespace)
+            elif "stdin" in probe:
+                value = _run_with_stdin(code, probe["stdin"], index)
             else:
                 owner = probe.get("method_of")
                 function = getattr(namespace[owner](), probe["call"]) if owner else namespace[probe["call"]]
@@ -813,6 +816,48 @@ def _execute_for_judge(job: dict, kind: str, result_fd: int):
         send(line)
     send("D")
     os._exit(0)
+
+
+def _run_with_stdin(code, text: str, index: int) -> str:
+    """Run the compiled program as a script in a fresh child with `text` on stdin; return its stdout.
+    A crash (an exception, a non-zero exit, a signal) raises: the judge records it as a runtime error."""
+    path = f".stdin-{index}"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.dup2(os.open(path, os.O_RDONLY), 0)
+            os.dup2(write_end, 1)
+            sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+            exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        except SystemExit as e:
+            _flush_std_streams()
+            os._exit(0 if e.code in (None, 0) else 1)
+        except BaseException as e:
+            with contextlib.suppress(BaseException):
+                sys.stderr.write(_message(e) + "\n")
+            _flush_std_streams()
+            os._exit(1)
+        _flush_std_streams()
+        os._exit(0)
+    os.close(write_end)
+    chunks, size = [], 0
+    while chunk := os.read(read_end, 1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > plain_data.MAX_BYTES:
+            os.kill(pid, signal.SIGKILL)
+            break
+    os.close(read_end)
+    status = os.waitpid(pid, 0)[1]
+    if size > plain_data.MAX_BYTES:
+        raise RuntimeError("OutputLimitExceeded: standard output larger than the cap")
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise RuntimeError("RuntimeError: the program exited abnormally")
+    return b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _message(e: BaseException) -> str:
