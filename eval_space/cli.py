@@ -72,6 +72,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     ex.add_argument("--workers", type=int, help="parallel sandbox workers (default: CPU cores)")
     ex.add_argument("--timeout", type=float, help="seconds per candidate (default 20)")
     ex.add_argument(
+        "--sanitize",
+        action="store_true",
+        help="keep only the entry function and what it needs, drop test code and an unfinished tail "
+        "(EvalPlus-style; off by default, recorded as `sanitize` in the results)",
+    )
+    ex.add_argument(
         "--allow-code-execution",
         action="store_true",
         help="opt in to executing generated code (same as HF_ALLOW_CODE_EVAL=1)",
@@ -127,7 +133,15 @@ def main(args) -> int:
                 check_enough_samples(programs_per_problem, ks, [g["task_id"] for g in generations])
             except ValueError as e:
                 raise SystemExit(f"codereps evaluate: {e}") from e
-            results = score(task, docs, generations, k=ks, workers=args.workers, timeout=args.timeout)
+            results = score(
+                task,
+                docs,
+                generations,
+                k=ks,
+                workers=args.workers,
+                timeout=args.timeout,
+                sanitize=args.sanitize,
+            )
             for key in ("model", "base_model", "variant", "ir", "temperature", "max_new_tokens"):
                 if metadata.get(key) is None and recorded.get(key) is not None:
                     metadata[key] = recorded[key]
@@ -160,6 +174,7 @@ def main(args) -> int:
                 generations_path=generations_path,
                 results_path=results_path,
                 metadata=metadata,
+                sanitize=args.sanitize,
                 **common,
             )
             print(f"generations: {generations_path}")
@@ -213,7 +228,9 @@ def check_references(args) -> int:
         for doc in docs
     ]
     try:
-        results = score(task, docs, generations, k=[1], workers=args.workers, timeout=args.timeout)
+        results = score(
+            task, docs, generations, k=[1], workers=args.workers, timeout=args.timeout, sanitize=args.sanitize
+        )
     except CodeExecutionNotAllowed as e:
         print(e, file=sys.stderr)
         return 2

@@ -112,7 +112,15 @@ def generate(
 
 
 def score(
-    task, docs, generations, k=None, workers=None, timeout=None, isolation="auto", progress: bool = True
+    task,
+    docs,
+    generations,
+    k=None,
+    workers=None,
+    timeout=None,
+    isolation="auto",
+    progress: bool = True,
+    sanitize: bool = False,
 ) -> dict:
     """Execute every program of `generations` against its doc's tests; pass@k, per-problem outcomes, timings."""
     from tqdm.auto import tqdm
@@ -128,6 +136,13 @@ def score(
                 f"generation for problem {generation['task_id']} given for problem {task.get_problem_id(doc)}"
             )
     programs = [generation["programs"] for generation in generations]
+    if sanitize:  # EvalPlus-style: the entry function and what it needs (eval_space/tasks/sanitize.py)
+        from eval_space.tasks.sanitize import sanitize as sanitize_program
+
+        programs = [
+            [sanitize_program(p, task.get_entry_point(doc)) for p in doc_programs]
+            for doc, doc_programs in zip(docs, programs, strict=True)
+        ]
     total = sum(len(p) for p in programs)
     bar = tqdm(total=total, desc=f"execute {task.name}", unit="candidate", disable=not progress)
     start = time.perf_counter()
@@ -166,6 +181,7 @@ def score(
         "k": ks,
         "n_samples": samples.pop() if len(samples) == 1 else None,
         "n_problems": len(docs),
+        "sanitize": sanitize,
         "n_scored": metric["n_scored"],
         "isolation": metric["isolation"],
         "verdicts": metric["verdicts"],
@@ -265,6 +281,7 @@ def evaluate_model(
     results_path=None,
     progress: bool = True,
     metadata: dict | None = None,
+    sanitize: bool = False,
 ) -> dict:
     """generate + score + write both files: what `codereps evaluate` and the experiment runner call.
 
@@ -294,7 +311,9 @@ def evaluate_model(
     }
     if generations_path is not None:
         write_generations(generations_path, task, generations, **settings, **metadata)
-    results = score(task, docs, generations, k=k, workers=workers, timeout=timeout, progress=progress)
+    results = score(
+        task, docs, generations, k=k, workers=workers, timeout=timeout, progress=progress, sanitize=sanitize
+    )
     results["timings"]["generation_s"] = round(generation_s, 3)
     results.update(settings)
     if generations_path is not None:

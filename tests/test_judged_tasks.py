@@ -173,3 +173,32 @@ def test_evalplus_canonical_solutions_all_pass(task_name):
     assert result["pass@1"] == 1.0 and result["pass@1+"] == 1.0
     # Mbpp/255's largest output (130M values) is over the judge's bound: named, not scored
     assert set(result["bad_rows"]) == ({"Mbpp/255"} if task_name == "mbpp+" else set())
+
+
+def test_sanitize_keeps_the_entry_function_and_its_helpers():
+    from eval_space.tasks.sanitize import sanitize
+
+    code = (
+        "import math\nX = 3\ndef helper(a):\n    return a * X\ndef f(a):\n    return helper(a) + math.pi\n"
+        "def unused():\n    pass\nprint(f(2))\nassert f(1) == 3\nif __name__ == '__main__':\n    f(0)\n"
+        "def g(\n    unfinished"
+    )
+    kept = sanitize(code, "f")
+    assert (
+        kept
+        == "import math\nX = 3\ndef helper(a):\n    return a * X\ndef f(a):\n    return helper(a) + math.pi\n"
+    )
+    assert sanitize("Here:\n```python\ndef f():\n    return 1\n```\nDone.", "f") == "def f():\n    return 1\n"
+    assert get_task("mbpp").get_entry_point(get_task("mbpp").get_dataset()[0]) == "remove_Occ"
+
+
+def test_sanitize_is_a_separate_recorded_setting(tmp_path):
+    task = get_task("mbpp")
+    docs = task.get_dataset()[:2]
+    programs = [[task.get_solution(d) + "\nassert False\n"] for d in docs]  # test code left in the completion
+    plain = score(task, docs, _generations(task, docs, programs), k=[1], workers=2, progress=False)
+    sanitized = score(
+        task, docs, _generations(task, docs, programs), k=[1], workers=2, progress=False, sanitize=True
+    )
+    assert (plain["pass@1"], plain["sanitize"]) == (0.0, False)
+    assert (sanitized["pass@1"], sanitized["sanitize"]) == (1.0, True)

@@ -68,6 +68,7 @@ import time
 try:  # imported as eval_space.pass_at_k.sandbox (or as evaluate's copy of the metric)
     from . import plain_data
 except ImportError:  # run as the fork server's script: plain_data.py sits next to it
+    sys.dont_write_bytecode = True  # `-I` ignores PYTHONDONTWRITEBYTECODE; never write into the checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import plain_data
 

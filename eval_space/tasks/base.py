@@ -49,6 +49,10 @@ class Task:
         """The dataset's reference solution as a runnable program (it must pass `get_reference`)."""
         raise NotImplementedError
 
+    def get_entry_point(self, doc: dict) -> str | None:
+        """The function the tests call (what `--sanitize` keeps), None for whole programs (APPS stdin)."""
+        return doc.get("entry_point") or doc.get("fn_name")
+
     def get_problem_id(self, doc: dict) -> str:
         return str(doc["task_id"])
 
