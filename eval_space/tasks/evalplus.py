@@ -57,6 +57,7 @@ MAX_JOB_SECONDS = 600.0  # one candidate's whole run, however many inputs
 CANONICAL_RESULT_BYTES = (
     1 << 30
 )  # what the canonical solution's outputs may total (HumanEval/15's exceed 64 MiB)
+CACHE_FORMAT = "judge1"  # bump when what is cached (or how it is computed) changes
 DEFAULT_FLOAT_ATOL = 1e-6
 RTOL = 1e-7
 
@@ -334,7 +335,7 @@ class _EvalPlusTask(Task):
         path = self._evalplus_path()
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         version = f"py{sys.version_info[0]}{sys.version_info[1]}"
-        cache = cache_dir() / f"{self.name}-{digest}-{version}.json"
+        cache = cache_dir() / f"{self.name}-{digest}-{version}-{CACHE_FORMAT}.json"
         known = {}
         if cache.is_file():
             try:
