@@ -9,6 +9,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from trainers.run import CheckpointWriteError, ResumeError
     from trainers.sft_config import Bf16UnsupportedError
     from trainers.variant_c import TokenizerMismatchError
+    from trainers.warmup import WarmupError
 
     return (
         PromptError,
@@ -18,5 +19,6 @@ def user_errors() -> tuple[type[Exception], ...]:
         CheckpointWriteError,
         TokenizerMismatchError,
         TokenizerBuildError,
+        WarmupError,
         Bf16UnsupportedError,
     )
