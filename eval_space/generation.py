@@ -34,11 +34,13 @@ class Completion:
 
 
 def default_batch_size(device) -> int:
-    """Rows decoded together: large enough for matmul-bound steps, small enough for the padding of prefill.
+    """Rows decoded together on `device`.
 
-    Measured on 2 CPU cores with SmolLM2-135M (benchmarks/generation_throughput.py): 32 rows a batch ran
-    faster than 8 and 64; a GPU has room for many more."""
-    return 128 if str(device).startswith("cuda") else 32
+    CPU: 16. One probe on 2 shared, heavily loaded cores (SmolLM2-135M, 32 MBPP prompts, 256 new tokens, fp32)
+    ran 131 s at 16 rows against 325 s at 8 and 445 s at 32; the load from other jobs makes those figures
+    noisy, so this is a provisional choice to re-measure with benchmarks/generation_throughput.py on a quiet
+    machine. A GPU has room for many more rows (128; not measured)."""
+    return 128 if str(device).startswith("cuda") else 16
 
 
 _PROBE_CACHE: dict = {}
