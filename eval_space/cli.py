@@ -64,7 +64,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     gen.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
     gen.add_argument("--top-p", type=float, default=0.95)
     gen.add_argument("--max-new-tokens", type=int, default=512)
-    gen.add_argument("--batch-size", type=int, default=8)
+    gen.add_argument("--batch-size", type=int, help="rows decoded together (default: chosen for the device)")
+    gen.add_argument(
+        "--dtype",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="auto: bf16 on CUDA and on CPUs whose bf16 matmul is faster (a quick probe), else fp32",
+    )
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--generation-only", action="store_true", help="write the generations and stop")
     ex = parser.add_argument_group("execution")
@@ -92,6 +98,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def main(args) -> int:
+    from eval_space.generation import DtypeError
     from eval_space.harness import evaluate_model, load_generations, score, write_generations, write_results
     from eval_space.pass_at_k.pass_at_k import CodeExecutionNotAllowed, check_enough_samples, normalize_ks
 
@@ -148,6 +155,11 @@ def main(args) -> int:
             results["generations_file"] = str(args.generations)
             write_results(results_path, results, **metadata)
         else:
+            import torch
+
+            from eval_space.generation import resolve_dtype
+
+            resolve_dtype(args.dtype, "cuda" if torch.cuda.is_available() else "cpu")  # fail before loading
             model, tokenizer = load_model(args.model, args.adapter, args.seed)
             common = dict(
                 n_samples=args.n_samples,
@@ -155,12 +167,15 @@ def main(args) -> int:
                 max_new_tokens=args.max_new_tokens,
                 batch_size=args.batch_size,
                 top_p=args.top_p,
+                dtype=args.dtype,
             )
             if args.generation_only:
+                from eval_space.generation import describe
                 from eval_space.harness import generate
 
                 generations = generate(model, tokenizer, task, docs, **common)
-                write_generations(generations_path, task, generations, **common, **metadata)
+                settings = {**common, **describe(model)}  # the dtype it ran in, not the one asked for
+                write_generations(generations_path, task, generations, **settings, **metadata)
                 print(f"generations: {generations_path}")
                 return 0
             results = evaluate_model(
@@ -180,6 +195,9 @@ def main(args) -> int:
             print(f"generations: {generations_path}")
     except CodeExecutionNotAllowed as e:
         print(e, file=sys.stderr)
+        return 2
+    except DtypeError as e:
+        print(f"codereps evaluate: {e}", file=sys.stderr)
         return 2
     summary = ", ".join(
         f"{key}={results[key]:.4f}" for k in ks for key in (f"pass@{k}", f"pass@{k}+") if key in results

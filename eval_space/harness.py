@@ -10,8 +10,8 @@ Two steps joined by a saved generations JSON (as in bigcode-evaluation-harness),
     write_results("run/results/phi-1-A-mbpp.json", results, model="...", variant="A", ir=None)
 
 `prompt_fn(doc) -> str` replaces the task's own prompt (variants B/C put the IR in it; see
-codereps/prompts.py). Generation is batched with left padding and the KV cache, stops at the task's stop
-sequences, and shows a progress bar.
+codereps/prompts.py). Generation runs on `eval_space.generation` (rows sorted by length, finished rows leave
+the batch, bf16 where the device is faster in it), stops at the task's stop sequences, shows a progress bar.
 """
 
 import json
@@ -50,64 +50,56 @@ def generate(
     n_samples: int = 1,
     temperature: float = 0.0,
     max_new_tokens: int = 512,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     prompt_fn=None,
     top_p: float = 0.95,
     progress: bool = True,
+    postprocess_fn=None,
+    dtype: str = "auto",
 ) -> list[dict]:
-    """For each doc: {"task_id", "prompt", "completions": raw texts, "programs": what will run}."""
-    import torch
+    """For each doc: {"task_id", "prompt", "completions": raw texts, "programs": what will run, "new_tokens"}.
+
+    Runs on `eval_space.generation`'s engine; the model is cast in place to the resolved `dtype` ("auto",
+    "float32", "bfloat16"). `batch_size` None: the engine's default for the device. `postprocess_fn(raw
+    completion, doc) -> program` replaces `task.postprocess_generation`."""
     from tqdm.auto import tqdm
 
-    if n_samples < 1 or batch_size < 1 or max_new_tokens < 1:
+    from eval_space.generation import generate_texts, prepare_model
+
+    if n_samples < 1 or (batch_size is not None and batch_size < 1) or max_new_tokens < 1:
         raise ValueError(
             f"n_samples, batch_size, max_new_tokens must be >= 1 (got {n_samples}, {batch_size}, {max_new_tokens})"
         )
     prompt_of = prompt_fn or task.get_prompt
+    postprocess = postprocess_fn or task.postprocess_generation
     prompts = [prompt_of(doc) for doc in docs]
-    # Every (doc, sample) pair is one row; rows of the same prompt sit together so batches share lengths.
-    rows = [(i, prompts[i]) for i in range(len(docs)) for _ in range(n_samples)]
-    completions = [[] for _ in docs]
-
-    tokenizer.padding_side = "left"  # decoder-only: new tokens must follow each prompt directly
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    sampling = (
-        {"do_sample": True, "temperature": temperature, "top_p": top_p}
-        if temperature > 0
-        else {"do_sample": False}
-    )
-    device = next(model.parameters()).device
-    model.eval()
+    rows = [i for i in range(len(docs)) for _ in range(n_samples)]  # one row per (doc, sample)
+    prepare_model(model, dtype)
     bar = tqdm(total=len(rows), desc=f"generate {task.name}", unit="sample", disable=not progress)
-    for start in range(0, len(rows), batch_size):
-        batch = rows[start : start + batch_size]
-        encoded = tokenizer([prompt for _, prompt in batch], return_tensors="pt", padding=True).to(device)
-        with torch.inference_mode():
-            output = model.generate(
-                **encoded,
-                max_new_tokens=max_new_tokens,
-                use_cache=True,
-                pad_token_id=tokenizer.pad_token_id,
-                stop_strings=list(task.stop_sequences) or None,
-                tokenizer=tokenizer,
-                **sampling,
-            )
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        for (doc_index, _), text in zip(
-            batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True
-        ):
-            completions[doc_index].append(text)
-        bar.update(len(batch))
+    completions = generate_texts(
+        model,
+        tokenizer,
+        [prompts[i] for i in rows],
+        max_new_tokens=max_new_tokens,
+        stop_strings=task.stop_sequences,
+        batch_size=batch_size,
+        temperature=temperature,
+        top_p=top_p,
+        progress=bar.update,
+    )
     bar.close()
+    per_doc = [[] for _ in docs]
+    for doc_index, completion in zip(rows, completions, strict=True):
+        per_doc[doc_index].append(completion)
     return [
         {
             "task_id": task.get_problem_id(doc),
             "prompt": prompt,
-            "completions": texts,
-            "programs": [task.postprocess_generation(text, doc) for text in texts],
+            "completions": [c.text for c in done],
+            "programs": [postprocess(c.text, doc) for c in done],
+            "new_tokens": [c.new_tokens for c in done],
         }
-        for doc, prompt, texts in zip(docs, prompts, completions, strict=True)
+        for doc, prompt, done in zip(docs, prompts, per_doc, strict=True)
     ]
 
 
@@ -271,7 +263,7 @@ def evaluate_model(
     n_samples: int = 1,
     temperature: float = 0.0,
     max_new_tokens: int = 512,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     top_p: float = 0.95,
     k=None,
     prompt_fn=None,
@@ -282,10 +274,14 @@ def evaluate_model(
     progress: bool = True,
     metadata: dict | None = None,
     sanitize: bool = False,
+    postprocess_fn=None,
+    dtype: str = "auto",
 ) -> dict:
     """generate + score + write both files: what `codereps evaluate` and the experiment runner call.
 
     metadata (model, base_model, variant, ir, ir_tokens_per_prompt, ...) goes into both JSON files."""
+    from eval_space.generation import describe
+
     metadata = dict(metadata or {})
     docs = task.get_dataset() if docs is None else docs
     start = time.perf_counter()
@@ -301,6 +297,8 @@ def evaluate_model(
         prompt_fn,
         top_p,
         progress,
+        postprocess_fn,
+        dtype,
     )
     generation_s = time.perf_counter() - start
     settings = {
@@ -308,6 +306,7 @@ def evaluate_model(
         "temperature": temperature,
         "top_p": top_p,
         "max_new_tokens": max_new_tokens,
+        **describe(model),
     }
     if generations_path is not None:
         write_generations(generations_path, task, generations, **settings, **metadata)
@@ -315,6 +314,11 @@ def evaluate_model(
         task, docs, generations, k=k, workers=workers, timeout=timeout, progress=progress, sanitize=sanitize
     )
     results["timings"]["generation_s"] = round(generation_s, 3)
+    new_tokens = sum(sum(g["new_tokens"]) for g in generations)
+    results["timings"]["generated_tokens"] = new_tokens
+    results["timings"]["generated_tokens_per_s"] = (
+        round(new_tokens / generation_s, 1) if generation_s else None
+    )
     results.update(settings)
     if generations_path is not None:
         results["generations_file"] = str(generations_path)

@@ -7,6 +7,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from trainers.base_model import BaseModelError
     from trainers.data import DatasetConfigError
     from trainers.run import CheckpointWriteError, ResumeError
+    from trainers.sft_config import Bf16UnsupportedError
     from trainers.variant_c import TokenizerMismatchError
     from trainers.warmup import WarmupError
 
@@ -19,4 +20,5 @@ def user_errors() -> tuple[type[Exception], ...]:
         TokenizerMismatchError,
         TokenizerBuildError,
         WarmupError,
+        Bf16UnsupportedError,
     )

@@ -57,9 +57,14 @@ class TrainScriptArguments(ScriptArguments):
             self.dataset_config = "mbpp"
 
 
+class Bf16UnsupportedError(ValueError):
+    """`bf16: true` on a CPU without native bf16 matmul."""
+
+
 @dataclass
 class TrainConfig(SFTConfig):
-    """SFTConfig with this project's defaults: fp32 on CPU (SFTConfig defaults to bf16), loss on completions."""
+    """SFTConfig with this project's defaults: loss on completions; on CPU, bf16 autocast (fp32 master weights)
+    when the CPU has native bf16 matmul (AVX512-BF16 / AMX), fp32 otherwise; `bf16: false` forces fp32."""
 
     completion_only_loss: bool | None = field(
         default=True, metadata={"help": "Loss on the solution tokens only (the prompt is masked)."}
@@ -68,10 +73,18 @@ class TrainConfig(SFTConfig):
     def __post_init__(self):
         import torch
 
+        from eval_space.generation import cpu_supports_bf16
+
         if not torch.cuda.is_available():
             self.use_cpu = True
-            self.bf16 = False
             self.fp16 = False
+            if self.bf16 is None:  # not set in the recipe or on the command line
+                self.bf16 = cpu_supports_bf16()
+            elif self.bf16 and not cpu_supports_bf16():
+                raise Bf16UnsupportedError(
+                    "bf16: this CPU has no native bf16 matmul (AVX512-BF16/AMX); emulated bf16 is slower "
+                    "than fp32: set `bf16: false` (or --bf16 false)"
+                )
         super().__post_init__()
 
 
