@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from leaderboard_fixtures import LM_RESULTS, write_results_folder
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's package, installed by `make test` when missing (Makefile `chromium`).
+CHROMIUM = os.environ.get("CODEREPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
