@@ -446,6 +446,13 @@ def main(args) -> int:
         return 2
     if not args.run_dir:
         print(f"publish: no --from: using the most recently written run, {run_dir}")
+    if not run_dir.is_dir():
+        print(
+            f"publish: run folder {run_dir} does not exist: pass --from the folder `codereps experiment` "
+            f"wrote (default build/experiments/<preset>)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         outcome = publish_run(run_dir, args.namespace, args.local_hub, args.dry_run, args.overwrite)
     except HubPublishError as e:

@@ -137,9 +137,9 @@ def test_a_run_folder_reads_only_its_results(tmp_path):
 
 
 def test_missing_source_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="neither a folder nor"):
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_leaderboard_data(str(tmp_path / "nowhere" / "deep"))
-    with pytest.raises(FileNotFoundError, match="neither a folder nor"):
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_leaderboard_data("/nonexistent")  # one slash, but a path: never sent to the Hub
 
 

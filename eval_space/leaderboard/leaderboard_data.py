@@ -88,7 +88,7 @@ def resolve_results_source(source: str) -> Path:
         return path
     if not REPO_ID.fullmatch(source):
         raise FileNotFoundError(
-            f"results source {source!r} is neither a folder nor a '<namespace>/<name>' repo id"
+            f"results source {source!r} is not a folder (nor a '<namespace>/<name>' repo id)"
         )
     from huggingface_hub import snapshot_download
 
