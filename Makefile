@@ -1,12 +1,16 @@
 # Two entry points (README): `make smoke` runs the main job, `make test` the tests.
 # Each does its own set-up: a virtualenv in .venv with the CPU build of torch
-# installed first (otherwise pip pulls a multi-GB CUDA build).
+# installed first (otherwise pip pulls a multi-GB CUDA build); `make test` also
+# installs Debian's headless Chromium when it is missing (the leaderboard's browser test).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
+CHROMIUM ?= /usr/bin/chromium
+# root installs directly; anyone else goes through sudo (apt-get needs root)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install smoke test lint bench
+.PHONY: install chromium smoke test lint
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +21,21 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Debian's package, never a browser build downloaded by playwright: the test drives $(CHROMIUM).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make: $(CHROMIUM) is missing and there is no apt-get: install Chromium there (or set CHROMIUM=PATH)"; exit 2; }
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+	test -x $(CHROMIUM)
+
+chromium: $(CHROMIUM)
+
 smoke: install
 	$(BIN)/codereps experiment --preset smoke
 
-test: install
+test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	CODEREPS_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

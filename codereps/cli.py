@@ -3,11 +3,21 @@
 Each area module exposes `add_parser(subparsers)` and keeps its heavy imports
 (torch, transformers, datasets) inside the function it runs, so `codereps
 --help` and `codereps ir` start instantly.
+
+A bad path, a missing folder or a repo id that is invalid or unreachable ends any command with one line
+naming it and what to do, and exit status 2 (`codereps.user_errors`); CODEREPS_TRACEBACK=1 shows the
+traceback instead.
 """
 
 import argparse
 import importlib
+import os
 import sys
+
+from codereps.noise import silence_library_noise
+from codereps.user_errors import user_error_message
+
+USER_ERROR_STATUS = 2
 
 # subcommand -> module that defines it
 SUBCOMMAND_MODULES = {
@@ -39,8 +49,16 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    silence_library_noise()
     args = make_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except Exception as e:
+        message = user_error_message(e)
+        if message is None or os.environ.get("CODEREPS_TRACEBACK") == "1":
+            raise
+        print(f"codereps {args.command}: error: {message}", file=sys.stderr)
+        return USER_ERROR_STATUS
 
 
 if __name__ == "__main__":

@@ -38,10 +38,12 @@ METRIC_SPACE_DIR = REPO_ROOT / "eval_space" / "pass_at_k"
 LEADERBOARD_SPACE_DIR = REPO_ROOT / "eval_space" / "leaderboard"
 # The Space runs without the codereps package: only these files of eval_space/leaderboard/ go up.
 LEADERBOARD_SPACE_FILES = ("app.py", "leaderboard_data.py", "requirements.txt")
+# ... and the paired bootstrap it reuses for intervals and comparisons, copied beside them.
+PAIRED_MODULE = REPO_ROOT / "eval_space" / "paired.py"
 STAGING_PREFIX = ".codereps-publish-"  # temporary folder inside the run while publishing
 EXTENDED_SUFFIX = "-extended"  # tokenizers/<ir>-extended: variant C's vocabulary, part of the C model
 # Top-level entries of a run folder that become repos; anything else is listed as not published.
-RUN_ENTRIES = {"dataset", "tokenizers", "models", "results", "tokenizer_report"}
+RUN_ENTRIES = {"dataset", "tokenizers", "models", "results", "tokenizer_report", "comparisons.json"}
 # A token-like string must never reach a card or a log (`hf_` + 30+ characters).
 _TOKEN_PATTERN = re.compile(r"hf_[A-Za-z0-9]{30,}")
 
@@ -144,6 +146,9 @@ def _stage_results(run_dir: Path, namespace: str, staging: Path) -> Path:
     _copy_files(results_dir, target)
     if report_dir.is_dir():
         _copy_files(report_dir, target / "tokenizer_report")
+    comparisons = run_dir / "comparisons.json"  # each variant against A: the leaderboard shows them
+    if comparisons.is_file():
+        _link_or_copy(comparisons, target / comparisons.name)
     from model_cards.space_cards import results_dataset_card
 
     extra = [f"tokenizer_report/{rel}" for rel in folder_files(report_dir)] if report_dir.is_dir() else []
@@ -157,6 +162,7 @@ def _stage_leaderboard(results_stage: Path | None, models: list, namespace: str,
     target = staging / "leaderboard"
     target.mkdir(parents=True)
     _copy_files(LEADERBOARD_SPACE_DIR, target, LEADERBOARD_SPACE_FILES)
+    _link_or_copy(PAIRED_MODULE, target / PAIRED_MODULE.name)
     if results_stage is not None:  # bundled, so the Space shows these results even before the dataset syncs
         _copy_files(
             results_stage, target / "results", [f for f in folder_files(results_stage) if f != "README.md"]
@@ -440,6 +446,13 @@ def main(args) -> int:
         return 2
     if not args.run_dir:
         print(f"publish: no --from: using the most recently written run, {run_dir}")
+    if not run_dir.is_dir():
+        print(
+            f"publish: run folder {run_dir} does not exist: pass --from the folder `codereps experiment` "
+            f"wrote (default build/experiments/<preset>)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         outcome = publish_run(run_dir, args.namespace, args.local_hub, args.dry_run, args.overwrite)
     except HubPublishError as e:

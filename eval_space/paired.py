@@ -30,6 +30,19 @@ def sign_test_p(better: int, worse: int) -> float:
     return min(1.0, 2 * tail / 2**n)
 
 
+def bootstrap_mean_ci95(values, resamples: int = 10_000, seed: int = 0) -> list[float]:
+    """Percentile bootstrap 95% interval of the mean of per-problem `values` (problems resampled with replacement)."""
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
+    return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
+
+
+def pass_at_1_ci95(results: dict, resamples: int = 10_000, seed: int = 0) -> list[float]:
+    """95% interval of one model's pass@1 from its `per_problem` records (bootstrap over problems)."""
+    return bootstrap_mean_ci95(list(per_problem_pass_at_1(results).values()), resamples, seed)
+
+
 def compare_pass_at_1(baseline: dict, other: dict, resamples: int = 10_000, seed: int = 0) -> dict:
     """Paired comparison of two results JSONs scored on the same problems."""
     base, them = per_problem_pass_at_1(baseline), per_problem_pass_at_1(other)
@@ -41,15 +54,13 @@ def compare_pass_at_1(baseline: dict, other: dict, resamples: int = 10_000, seed
         )
     task_ids = sorted(base)
     diffs = np.array([them[t] - base[t] for t in task_ids])
-    rng = np.random.default_rng(seed)
-    means = diffs[rng.integers(0, len(diffs), size=(resamples, len(diffs)))].mean(axis=1)
     better, worse = int((diffs > 0).sum()), int((diffs < 0).sum())
     return {
         "baseline": baseline.get("model"),
         "model": other.get("model"),
         "problems": len(task_ids),
         "pass@1_difference": round(float(diffs.mean()), 4),
-        "ci95": [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)],
+        "ci95": bootstrap_mean_ci95(diffs, resamples, seed),
         "better_on": better,
         "worse_on": worse,
         "sign_test_p": round(sign_test_p(better, worse), 4),

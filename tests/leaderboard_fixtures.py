@@ -30,6 +30,39 @@ COMPRESSION_REPORT = {
 }  # fmt: skip
 
 
+N_PROBLEMS, N_SAMPLES = 20, 10
+# The study's fields, given only to the tiny-llama results: tiny-phi's stand for results written before them.
+STUDY_FIELDS = {
+    "A": {"ir_source": "none", "ir_encoding": None, "warmup": None, "seed": 0},
+    "B": {"ir_source": "reference", "ir_encoding": "text", "warmup": None, "seed": 0},
+    "C": {"ir_source": "reference", "ir_encoding": "ir-tokens", "warmup": {"corpus": "csn", "steps": 200}, "seed": 0},
+}  # fmt: skip
+# tiny-llama-B carries its own interval (the study writes one), which the leaderboard shows as given.
+GIVEN_CI95 = [0.2, 0.3]
+# The run's comparisons.json lists tiny-llama-B only; the others are computed from per_problem.
+COMPARISONS = [
+    {
+        "variant": "B",
+        "baseline": "mrochk/codereps-tiny-llama-A",
+        "model": "mrochk/codereps-tiny-llama-B",
+        "problems": N_PROBLEMS,
+        "pass@1_difference": 0.15,
+        "ci95": [0.05, 0.25],
+        "better_on": 5,
+        "worse_on": 1,
+        "sign_test_p": 0.2188,
+        "seed": 0,
+    }
+]
+
+
+def per_problem(pass1):
+    """N_PROBLEMS problems of N_SAMPLES samples whose mean correct/n is `pass1`: solved ones first, then none."""
+    correct = round(pass1 * N_PROBLEMS * N_SAMPLES)
+    counts = [min(N_SAMPLES, max(0, correct - N_SAMPLES * i)) for i in range(N_PROBLEMS)]
+    return [{"task_id": 11 + i, "n": N_SAMPLES, "correct": c} for i, c in enumerate(counts)]
+
+
 def lm_result(base, variant, ir, pass1, pass10, ir_tokens):
     result = {
         "model": f"mrochk/codereps-{base}-{variant}",
@@ -38,12 +71,16 @@ def lm_result(base, variant, ir, pass1, pass10, ir_tokens):
         "ir": ir,
         "task": "mbpp",
         "pass@1": pass1,
-        "n_samples": 10,
+        "n_samples": N_SAMPLES,
         "temperature": 0.8,
         "ir_tokens_per_prompt": ir_tokens if ir else 0.0,
         "train_tokens_per_s": 1500.0 - 2 * ir_tokens if ir else 1500.0,
-        "per_problem": [{"task_id": 11, "n": 10, "c": int(pass1 * 10)}],
+        "per_problem": per_problem(pass1),
     }
+    if base == "tiny-llama":
+        result.update(STUDY_FIELDS[variant])
+        if variant == "B":
+            result["pass@1_ci95"] = GIVEN_CI95
     if pass10 is not None:
         result["pass@10"] = pass10
     return result
@@ -63,6 +100,7 @@ def write_results_folder(root, with_classifier=True, with_broken=False):
         )
     if with_broken:
         (results / "broken.json").write_text("{not json")
+    (root / "comparisons.json").write_text(json.dumps(COMPARISONS, indent=2))
     report = root / "tokenizer_report"
     report.mkdir()
     (report / "compression.json").write_text(json.dumps(COMPRESSION_REPORT, indent=2))

@@ -3,12 +3,19 @@
 import json
 
 import pytest
-from leaderboard_fixtures import LM_RESULTS, write_results_folder
+from leaderboard_fixtures import GIVEN_CI95, LM_RESULTS, lm_result, write_results_folder
 from olah_fixtures import run_against_hub, serve_local_hub
 
 from codereps.hub import publish_to_local_hub
 from eval_space.leaderboard.app import build_demo, pass_at_k_figure
-from eval_space.leaderboard.leaderboard_data import lm_table, load_leaderboard_data
+from eval_space.leaderboard.leaderboard_data import (
+    CI_COLUMN,
+    VS_A_COLUMN,
+    display_table,
+    lm_table,
+    load_leaderboard_data,
+)
+from eval_space.paired import compare_pass_at_1, pass_at_1_ci95
 
 
 @pytest.fixture
@@ -73,9 +80,67 @@ def test_a_run_folder_reads_its_results(results_folder):
     assert len(data.lm_rows) == len(LM_RESULTS) and "compression.json" in data.tokenizer_tables
 
 
+def _by_model(table):
+    return {row["model"].removeprefix("mrochk/codereps-"): row for row in table.to_dict("records")}
+
+
+def test_each_pass_at_1_has_its_interval(results_folder):
+    rows = _by_model(lm_table(load_leaderboard_data(str(results_folder))))
+    assert rows["tiny-llama-B"][CI_COLUMN] == "[0.200, 0.300]"  # the results' own pass@1_ci95, as given
+    assert (rows["tiny-llama-B"]["ci_low"], rows["tiny-llama-B"]["ci_high"]) == tuple(GIVEN_CI95)
+    # older results without the field: the paired module's bootstrap over their per_problem records
+    phi_b = lm_result("tiny-phi", "B", "ast", 0.35, 0.55, 300.0)
+    low, high = pass_at_1_ci95(phi_b)
+    assert rows["tiny-phi-B"][CI_COLUMN] == f"[{low:.3f}, {high:.3f}]"
+    assert low < 0.35 < high and high - low > 0.1  # 20 problems: a wide interval around the estimate
+
+
+def test_paired_comparison_with_a_from_the_run_or_per_problem(results_folder):
+    rows = _by_model(lm_table(load_leaderboard_data(str(results_folder.parent))))
+    assert rows["tiny-llama-A"][VS_A_COLUMN] == rows["tiny-phi-A"][VS_A_COLUMN] == "baseline"
+    assert rows["tiny-llama-B"][VS_A_COLUMN] == "+0.150 [+0.050, +0.250] p=0.219"  # comparisons.json
+    # not in comparisons.json: computed against the A of the same base model and task
+    computed = compare_pass_at_1(
+        lm_result("tiny-phi", "A", None, 0.05, 0.15, 180.0),
+        lm_result("tiny-phi", "C", "ast", 0.30, None, 110.0),
+    )
+    low, high = computed["ci95"]
+    assert (
+        rows["tiny-phi-C"][VS_A_COLUMN] == f"+0.250 [{low:+.3f}, {high:+.3f}] p={computed['sign_test_p']:.3g}"
+    )
+
+
+def test_study_fields_shown_and_blank_for_older_results(results_folder):
+    rows = _by_model(display_table(lm_table(load_leaderboard_data(str(results_folder)))))
+    llama_c, phi_c = rows["tiny-llama-C"], rows["tiny-phi-C"]
+    assert [llama_c[c] for c in ("ir_source", "ir_encoding", "warmup", "seed")] == [
+        "reference",
+        "ir-tokens",
+        "csn (200 steps)",
+        "0",
+    ]
+    assert [rows["tiny-llama-A"][c] for c in ("ir_source", "ir_encoding", "warmup")] == ["none"] * 3
+    assert [phi_c[c] for c in ("ir_source", "ir_encoding", "warmup", "seed")] == [""] * 4
+    assert phi_c["pass@10"] == ""  # missing: a blank cell, not NaN
+    assert "ci_low" not in rows["tiny-phi-C"] and "pass@1+" not in rows["tiny-phi-C"]
+
+
+def test_a_run_folder_reads_only_its_results(tmp_path):
+    """A run folder holds model configs, logs and comparisons.json beside results/: none is a skipped result."""
+    write_results_folder(tmp_path)
+    (tmp_path / "base-model").mkdir()
+    (tmp_path / "base-model" / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (tmp_path / "models" / "tiny-A").mkdir(parents=True)
+    (tmp_path / "models" / "tiny-A" / "training_log.json").write_text("{}")
+    data = load_leaderboard_data(str(tmp_path))
+    assert (len(data.lm_rows), data.problems) == (len(LM_RESULTS), [])
+
+
 def test_missing_source_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="neither a folder nor"):
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_leaderboard_data(str(tmp_path / "nowhere" / "deep"))
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        load_leaderboard_data("/nonexistent")  # one slash, but a path: never sent to the Hub
 
 
 def test_demo_builds_with_classifier_tab(results_folder):

@@ -1,6 +1,7 @@
 """`codereps leaderboard` served on 127.0.0.1 and driven in headless Chromium (Debian's `chromium`)."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 from leaderboard_fixtures import LM_RESULTS, write_results_folder
 
-CHROMIUM = "/usr/bin/chromium"
+from eval_space.leaderboard.leaderboard_data import CI_COLUMN, VS_A_COLUMN
+
+# Debian's package, installed by `make test` when missing (Makefile `chromium`).
+CHROMIUM = os.environ.get("CODEREPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,8 +38,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def leaderboard_url(tmp_path):
-    results = write_results_folder(tmp_path)
+def leaderboard(tmp_path):
+    """(url, log path) of `codereps leaderboard` on a run folder holding one broken and one foreign JSON."""
+    results = write_results_folder(tmp_path / "run", with_broken=True)
+    (results / "notes.json").write_text('{"comment": "not a result"}')
     port = _free_port()
     log_path = tmp_path / "leaderboard.log"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
@@ -47,7 +53,7 @@ def leaderboard_url(tmp_path):
                 "codereps.cli",
                 "leaderboard",
                 "--results",
-                str(results),
+                str(results.parent),
                 "--port",
                 str(port),
             ],
@@ -66,7 +72,7 @@ def leaderboard_url(tmp_path):
                 break
             except OSError:
                 time.sleep(0.3)
-        yield url
+        yield url, log_path
     finally:
         process.terminate()
         try:
@@ -90,7 +96,53 @@ def _column(page, title: str) -> list:
     return [by_row[i] for i in sorted(by_row)]
 
 
-def test_leaderboard_table_sorting_and_chart_in_chromium(leaderboard_url):
+def _in_first_screen(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_first_screen_shows_the_table_with_intervals(leaderboard):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, log_path = leaderboard
+    # the command names what it did not read in one line, and lists nothing unless asked
+    log = log_path.read_text()
+    assert "2 file(s) not read (--show-skipped lists them)" in log and "broken.json" not in log
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})  # a laptop's first screen
+            page.goto(url, wait_until="domcontentloaded")
+            expect(page.locator(ROWS)).to_have_count(len(LM_RESULTS), timeout=60_000)
+            title = page.get_by_role("heading", name="codereps leaderboard")
+            assert _in_first_screen(page, title)
+            assert _in_first_screen(page, page.locator("#filter-variant"))
+            assert _in_first_screen(page, page.locator(ROWS).last), "the table's last row is below the fold"
+            for header in ("model", "pass@1", CI_COLUMN, VS_A_COLUMN):
+                cell = page.locator(f'#leaderboard-table th[role=columnheader][title="{header}"]')
+                assert _in_first_screen(page, cell), f"column {header!r} is off the first screen"
+            by_model = dict(zip(_column(page, "model"), _column(page, CI_COLUMN), strict=True))
+            assert by_model["mrochk/codereps-tiny-llama-B"] == "[0.200, 0.300]"
+            assert all(re.fullmatch(r"\[0\.\d{3}, 0\.\d{3}\]", ci) for ci in by_model.values())
+            vs_a = dict(zip(_column(page, "model"), _column(page, VS_A_COLUMN), strict=True))
+            assert vs_a["mrochk/codereps-tiny-llama-A"] == "baseline"
+            assert vs_a["mrochk/codereps-tiny-llama-B"] == "+0.150 [+0.050, +0.250] p=0.219"
+
+            # what was skipped: one collapsed line, the files only after a click
+            skipped = page.locator("#skipped")
+            expect(skipped).to_contain_text("2 file(s) not read as results")
+            expect(page.get_by_text("broken.json", exact=False)).to_have_count(0)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "leaderboard-first-screen.png"))
+            skipped.get_by_text("2 file(s) not read as results").click()
+            expect(page.get_by_text("broken.json: unreadable JSON", exact=False)).to_be_visible(
+                timeout=30_000
+            )
+        finally:
+            browser.close()
+
+
+def test_leaderboard_table_sorting_and_chart_in_chromium(leaderboard):
     from playwright.sync_api import expect, sync_playwright
 
     expected_desc = sorted((r[3] for r in LM_RESULTS), reverse=True)
@@ -98,7 +150,7 @@ def test_leaderboard_table_sorting_and_chart_in_chromium(leaderboard_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(leaderboard_url, wait_until="domcontentloaded")
+            page.goto(leaderboard[0], wait_until="domcontentloaded")
             expect(page.locator(ROWS)).to_have_count(len(LM_RESULTS), timeout=60_000)
             assert sorted(_column(page, "model")) == sorted(
                 f"mrochk/codereps-{base}-{variant}" for base, variant, *_ in LM_RESULTS

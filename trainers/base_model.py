@@ -12,6 +12,11 @@ class BaseModelError(ValueError):
 
 def resolve_model_path(name: str) -> str:
     """An alias (`smollm2`), a local folder, or a Hub id (`microsoft/phi-1`)."""
+    if not name:  # e.g. a recipe (configs/smoke.yaml) that leaves the model to `codereps experiment`
+        raise BaseModelError(
+            f"no base model given: pass --model_name_or_path (a local folder, a Hub id or one of "
+            f"{', '.join(BASE_MODEL_ALIASES)})"
+        )
     if name in BASE_MODEL_ALIASES:
         try:
             from codereps.base_models import resolve_base_model

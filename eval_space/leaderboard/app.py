@@ -14,9 +14,21 @@ from pathlib import Path
 import gradio as gr
 
 try:  # imported as eval_space.leaderboard.app (codereps leaderboard, tests)
-    from .leaderboard_data import SORTABLE_COLUMNS, LeaderboardData, lm_table, load_leaderboard_data
+    from .leaderboard_data import (
+        SORTABLE_COLUMNS,
+        LeaderboardData,
+        display_table,
+        lm_table,
+        load_leaderboard_data,
+    )
 except ImportError:  # run as `python app.py` inside the Space
-    from leaderboard_data import SORTABLE_COLUMNS, LeaderboardData, lm_table, load_leaderboard_data
+    from leaderboard_data import (
+        SORTABLE_COLUMNS,
+        LeaderboardData,
+        display_table,
+        lm_table,
+        load_leaderboard_data,
+    )
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS_REPO = "mrochk/codereps-results"
@@ -58,16 +70,27 @@ def pass_at_k_figure(frame, metric: str):
             for v, ir in zip(rows["variant"], rows["ir"], strict=True)
         ]
     )
-    table = rows.pivot_table(index="group", columns="bar", values=metric, aggfunc="max")
+    # One bar per (group, bar): the best model's value, with its own interval (pass@1 only).
+    best = rows.sort_values(metric, ascending=False, kind="stable").drop_duplicates(["group", "bar"])
+    table = best.pivot(index="group", columns="bar", values=metric)
     width = 0.8 / len(table.columns)
     for i, bar in enumerate(table.columns):
         present = table[bar].notna().to_numpy()  # no bar (not a zero bar) where a model is missing
         positions = [x + (i - (len(table.columns) - 1) / 2) * width for x in range(len(table.index))]
         color = VARIANT_COLORS.get(bar.split(" ")[0])
+        heights = table[bar][present]
+        yerr = None
+        if metric == "pass@1":
+            ci = best[best["bar"] == bar].set_index("group").reindex(heights.index)
+            low, high = ci["ci_low"].astype(float), ci["ci_high"].astype(float)
+            if low.notna().any():  # an interval drawn where known; none where the result has none
+                yerr = [(heights - low).clip(lower=0).fillna(0), (high - heights).clip(lower=0).fillna(0)]
         container = ax.bar(
             [p for p, keep in zip(positions, present, strict=True) if keep],
-            table[bar][present],
+            heights,
             width,
+            yerr=yerr,
+            capsize=3 if yerr is not None else 0,
             label=bar,
             color=color,
         )
@@ -75,7 +98,7 @@ def pass_at_k_figure(frame, metric: str):
     ax.set_xticks(range(len(table.index)), table.index)
     ax.set_ylabel(metric)
     ax.set_ylim(0, max(1.0, float(table.max().max()) * 1.15))
-    ax.set_title(f"{metric} per variant and base model")
+    ax.set_title(f"{metric} per variant and base model" + (" (95% interval)" if metric == "pass@1" else ""))
     ax.legend(title="variant", fontsize=8)
     fig.tight_layout()
     return fig
@@ -96,21 +119,17 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
 
     def refresh(base_models, variants, irs, tasks, search, sort_by, ascending, metric):
         frame = lm_table(data, base_models, variants, irs, tasks, search, sort_by, ascending)
-        return frame.round(ROUND_DIGITS), pass_at_k_figure(frame, metric)
+        return display_table(frame, ROUND_DIGITS), pass_at_k_figure(frame, metric)
 
     first_table = lm_table(data)
     with gr.Blocks(title="codereps leaderboard") as demo:
         gr.Markdown(
             f"# codereps leaderboard\n"
-            f"pass@k of code LMs fine-tuned with (B, C) and without (A) an IR of the solution. "
-            f"Results: `{source}` ({len(data.lm_rows)} models, {len(data.classifier_rows)} classifiers)."
+            f"pass@k of code LMs fine-tuned with (B, C) and without (A) an IR of the solution; "
+            f"pass@1 with its 95% interval (bootstrap over problems) and each variant against A on the "
+            f"same problems. Results: `{source}` ({len(data.lm_rows)} models, "
+            f"{len(data.classifier_rows)} classifiers)."
         )
-        if data.problems:
-            gr.Markdown(
-                f"**{len(data.problems)} results file(s) skipped:**\n"
-                + "\n".join(f"- `{problem}`" for problem in data.problems),
-                elem_id="problems",
-            )
         with gr.Tab("Leaderboard"):
             with gr.Row():
                 filters = [
@@ -122,7 +141,7 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
                 sort_by = gr.Dropdown(SORTABLE_COLUMNS, value="pass@1", label="sort by", elem_id="sort-by")
                 ascending = gr.Checkbox(value=False, label="ascending", elem_id="ascending")
             table = gr.Dataframe(
-                first_table.round(ROUND_DIGITS),
+                display_table(first_table, ROUND_DIGITS),
                 interactive=False,
                 elem_id="leaderboard-table",
                 max_height=600,
@@ -134,6 +153,11 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
             inputs = [*filters, search, sort_by, ascending, metric]
             for component in inputs:
                 component.change(refresh, inputs=inputs, outputs=[table, chart])
+            if data.problems:  # one collapsed line: what was not read, listed only on request
+                with gr.Accordion(
+                    f"{len(data.problems)} file(s) not read as results", open=False, elem_id="skipped"
+                ):
+                    gr.Markdown("\n".join(f"- `{problem}`" for problem in data.problems))
 
         with gr.Tab("Tokenizer efficiency"):
             if not data.tokenizer_tables and not data.tokenizer_images:
@@ -156,10 +180,16 @@ def build_demo(source: str | None = None, data: LeaderboardData | None = None) -
     return demo
 
 
-def launch(source: str | None = None, host: str | None = None, port: int | None = None, **kwargs):
+def launch(
+    source: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    data: LeaderboardData | None = None,
+    **kwargs,
+):
     """Build and serve the page; `host`/`port` None lets Gradio pick (on a Space: its env settings)."""
     source = source or default_results_source()
-    data = load_leaderboard_data(source)
+    data = data or load_leaderboard_data(source)
     # Report images live under the results folder (perhaps a Hub download cache): let Gradio serve them.
     allowed = sorted({str(Path(p).parent) for p in data.tokenizer_images})
     return build_demo(source, data).launch(

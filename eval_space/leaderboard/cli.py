@@ -23,6 +23,11 @@ def add_parser(subparsers):
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: local only)")
     parser.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    parser.add_argument(
+        "--show-skipped",
+        action="store_true",
+        help="list each file not read as results, with the reason (default: only their count)",
+    )
     parser.set_defaults(func=main)
     return parser
 
@@ -31,14 +36,19 @@ def main(args) -> int:
     from eval_space.leaderboard.app import launch
     from eval_space.leaderboard.leaderboard_data import load_leaderboard_data
 
+    data = None
     if args.results:
         data = load_leaderboard_data(args.results)
+        skipped = f"{len(data.problems)} file(s) not read"
+        if data.problems and not args.show_skipped:
+            skipped += " (--show-skipped lists them)"
         print(
             f"leaderboard: {len(data.lm_rows)} LM results, {len(data.classifier_rows)} classifier results, "
-            f"{len(data.tokenizer_tables)} tokenizer report tables, {len(data.problems)} skipped file(s)"
+            f"{len(data.tokenizer_tables)} tokenizer report tables; {skipped}"
         )
-        for problem in data.problems:
-            print(f"  skipped {problem}")
+        if args.show_skipped:
+            for problem in data.problems:
+                print(f"  skipped {problem}")
     print(f"serving on http://{args.host}:{args.port} (Ctrl-C to stop)")
-    launch(args.results, host=args.host, port=args.port)
+    launch(args.results, host=args.host, port=args.port, data=data)
     return 0
