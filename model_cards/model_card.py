@@ -1,4 +1,4 @@
-"""Model card of a fine-tuned variant A/B/C (`codereps train` / `codereps experiment`).
+"""Model card of a fine-tuned variant (`codereps.variants`) (`codereps train` / `codereps experiment`).
 
 YAML front matter from `huggingface_hub.ModelCardData`: base model, dataset, tags, and a
 `model-index` with pass@k once the evaluation results exist.
@@ -7,12 +7,8 @@ YAML front matter from `huggingface_hub.ModelCardData`: base model, dataset, tag
 from pathlib import Path
 
 from codereps.paths import DEFAULT_NAMESPACE
+from codereps.variants import get_variant
 
-VARIANT_DESCRIPTIONS = {
-    "A": "fine-tuned on prompt -> solution (the baseline)",
-    "B": "fine-tuned on (prompt, IR of the solution) -> solution, the IR written as text under the base tokenizer",
-    "C": "fine-tuned like B, with the IR written in new IR tokens added to the vocabulary and new embeddings trained",
-}
 # Offline stand-ins are folders on disk; the card names the Hub repo they stand for.
 KNOWN_BASE_MODELS = {"smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
 
@@ -68,6 +64,7 @@ def model_card(log: dict, results: dict | None = None, namespace: str = DEFAULT_
         repo_id=repo_id,
         log=log,
         base_model=base or log["base_model"],
-        variant_description=VARIANT_DESCRIPTIONS[log["variant"]],
+        variant=get_variant(log["variant"]),
+        variant_description=get_variant(log["variant"]).description,
         results=results,
     )

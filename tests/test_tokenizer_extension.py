@@ -142,7 +142,9 @@ def test_cli_extends_the_real_smollm2_tokenizer_and_the_trainer_loads_it(ir_toke
 
     from codereps.base_models import load_base_tokenizer
     from codereps.cli import main
+    from codereps.prompts import Example, plain
     from tokenizer_builder.train import TokenizerMetadata, save_tokenizer_folder
+    from trainers.data import encode_example
     from trainers.variant_c import load_ir_tokens
 
     metadata = TokenizerMetadata("cfg", 400, len(ir_tokenizer), "whole", "golden", ["local"], 0, 0, 0)
@@ -159,7 +161,7 @@ def test_cli_extends_the_real_smollm2_tokenizer_and_the_trainer_loads_it(ir_toke
     extension = load_extension(tmp_path / "ext")
     for row in held_out(splits):
         parts = PromptParts(before_ir="# cfg: ", ir=row["cfg"], after_ir="\n" + row["func_name"])
-        ids, mask = ir_tokens.encode(parts, "\n" + row["src"])
+        ids, mask = encode_example(Example(parts, plain("\n" + row["src"])), ir_tokens)
         n_prompt = mask.index(1)
         text = parts.before_ir + extension.render_ir(parts.ir) + parts.after_ir
         assert reloaded.encode(text, add_special_tokens=False) == ids[:n_prompt]

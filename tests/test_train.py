@@ -9,6 +9,7 @@ from safetensors.torch import load_file
 from train_fixtures import humaneval_rows, tiny_ir_tokens, write_dataset_repo
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from codereps.variants import get_variant
 from trainers.base_model import BaseModelError, resolve_model_path
 from trainers.data import DatasetConfigError
 from trainers.run import ResumeError, train_variant
@@ -52,8 +53,9 @@ def _ir_tokens(workdir, arch):
 
 
 def _train(workdir, variant, arch="llama", *extra):
-    ir_tokens = _ir_tokens(workdir, arch) if variant == "C" else None
-    if variant == "C":
+    needs_extension = get_variant(variant).needs_extension
+    ir_tokens = _ir_tokens(workdir, arch) if needs_extension else None
+    if needs_extension:
         extra = (*extra, "--ir_tokenizer", "given-in-process")
     return train_variant(*_args(workdir, variant, arch, *extra), ir_tokens=ir_tokens), ir_tokens
 

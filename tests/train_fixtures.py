@@ -62,12 +62,24 @@ def tiny_ir_tokens(base_tokenizer, ir_texts: list[str], vocab_size: int = 300):
     ir_vocab = sorted(ir_bpe.get_vocab().items(), key=lambda kv: kv[1])
     extended.add_tokens([f"<ir:{tok}>" for tok, _ in ir_vocab])
 
-    def encode(parts, completion):
-        before = base_tokenizer(parts.before_ir, add_special_tokens=False)["input_ids"]
-        ir_ids = [base_size + i for i in ir_bpe.encode(parts.ir).ids]
-        after = base_tokenizer(parts.after_ir, add_special_tokens=False)["input_ids"]
-        prompt = before + ir_ids + after
-        solution = base_tokenizer(completion, add_special_tokens=False)["input_ids"]
-        return prompt + solution, [0] * len(prompt) + [1] * len(solution)
+    def encode_text(text):
+        return base_tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    return IRTokens(tokenizer=extended, base_vocab_size=base_size, vocab_size=len(extended), encode=encode)
+    def encode_ir(ir):
+        return [base_size + i for i in ir_bpe.encode(ir).ids]
+
+    def render_ir(ir):
+        return "".join(f"<ir:{tok}>" for tok in ir_bpe.encode(ir).tokens)
+
+    def decode_ir(ids):
+        return ir_bpe.decode([i - base_size for i in ids])
+
+    return IRTokens(
+        tokenizer=extended,
+        base_vocab_size=base_size,
+        vocab_size=len(extended),
+        encode_text=encode_text,
+        encode_ir=encode_ir,
+        render_ir=render_ir,
+        decode_ir=decode_ir,
+    )

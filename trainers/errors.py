@@ -8,6 +8,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from trainers.data import DatasetConfigError
     from trainers.run import CheckpointWriteError, ResumeError
     from trainers.variant_c import TokenizerMismatchError
+    from trainers.warmup import WarmupError
 
     return (
         PromptError,
@@ -17,4 +18,5 @@ def user_errors() -> tuple[type[Exception], ...]:
         CheckpointWriteError,
         TokenizerMismatchError,
         TokenizerBuildError,
+        WarmupError,
     )

@@ -1,4 +1,5 @@
-"""One training run of variant A, B or C: data -> (Q)LoRA SFT -> adapter, merged model, log, plot, card."""
+"""One training run of a variant (A, B, C, B-plan, C-plan, A-aux): data -> (Q)LoRA SFT -> adapter, merged model,
+log, plot, card."""
 
 import json
 import shutil
@@ -21,25 +22,25 @@ class CheckpointWriteError(RuntimeError):
 
 
 def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dict:
-    """Train one variant; `ir_tokens` (a `trainers.variant_c.IRTokens`) overrides `--ir_tokenizer` for C."""
-    import torch
-    from trl import SFTTrainer, get_peft_config, get_quantization_config
+    """Train one variant; `ir_tokens` (a `trainers.variant_c.IRTokens`) overrides `--ir_tokenizer`.
 
-    from trainers.base_model import load_causal_lm, load_tokenizer, resolve_model_path
-    from trainers.data import build_prompt_completion, build_tokenized, load_split
-    from trainers.merge import merge_adapter
-    from trainers.trainable_tokens import TrainableTokensSFTTrainer, trainable_token_indices
-    from trainers.training_log import TrainingLogCallback, write_training_log
-    from trainers.variant_c import load_ir_tokens, resize_for_ir_tokens
+    The base model may be a warm-up's output (`trainers.warmup`): for the IR-token variants its vocabulary
+    already holds the IR tokens, the resize is a no-op and the warmed-up rows are trained on from there.
+    """
+    from codereps.prompts import check_variant
+    from trainers.base_model import load_tokenizer, resolve_model_path
+    from trainers.data import build_examples, load_split, task_examples
+    from trainers.variant_c import for_base_tokenizer, load_ir_tokens
 
-    model_dir = Path(training_args.output_dir)
-    variant, ir = script_args.variant, script_args.ir
-    checkpoint = _checkpoint_to_resume(model_dir, script_args.resume)
-
+    variant, ir = check_variant(script_args.variant), script_args.ir
     model_path = resolve_model_path(model_args.model_name_or_path)
     tokenizer = load_tokenizer(model_path)
-    if variant == "C" and ir_tokens is None:
+    if not variant.needs_extension:
+        ir_tokens = None
+    elif ir_tokens is None:
         ir_tokens = load_ir_tokens(script_args.ir_tokenizer, tokenizer)
+    else:
+        ir_tokens = for_base_tokenizer(ir_tokens, tokenizer, "the given IR tokens")
 
     rows = load_split(
         script_args.dataset_name,
@@ -47,27 +48,117 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
         script_args.dataset_train_split,
         script_args.limit,
     )
-    if variant == "C":
-        built = build_tokenized(
-            rows, variant, ir, ir_tokens.encode, tokenizer.eos_token_id, training_args.max_length or 1024
+    examples, skipped = task_examples(rows, variant, ir)
+    if getattr(script_args, "aux_corpus", None):
+        corpus_examples, corpus_skipped = load_corpus_examples(
+            script_args.aux_corpus, ir, script_args.aux_corpus_rows, seed=training_args.seed
         )
-    else:
-        built = build_prompt_completion(rows, variant, ir)
+        examples, skipped = examples + corpus_examples, skipped + corpus_skipped
+    built = build_examples(
+        examples, skipped, ir_tokens, tokenizer.eos_token_id, training_args.max_length or 1024
+    )
     if built.skipped:
         print(
-            f"[train {variant}] skipped {len(built.skipped)} rows without a usable prompt: {built.skipped[:5]}"
+            f"[train {variant.name}] skipped {len(built.skipped)} rows without a usable example: "
+            f"{built.skipped[:5]}"
         )
+    log = fit(
+        model_path,
+        built,
+        training_args,
+        model_args,
+        processing_class=ir_tokens.tokenizer if ir_tokens is not None else tokenizer,
+        ir_tokens=ir_tokens,
+        resume=script_args.resume,
+        merge=script_args.merge,
+        label=f"train {variant.name}",
+        log_fields={
+            "model": Path(training_args.output_dir).name,
+            "base_model": model_args.model_name_or_path,
+            "variant": variant.name,
+            **variant.results_fields(),
+            "ir": ir if variant.uses_ir else None,
+            "warmup": warmup_of(model_path),
+            "dataset": script_args.dataset_name,
+            "dataset_config": script_args.dataset_config,
+            "train_split": script_args.dataset_train_split,
+            "aux_corpus": getattr(script_args, "aux_corpus", None),
+        },
+    )
+    from model_cards.model_card import model_card
 
+    model_dir = Path(training_args.output_dir)
+    card = model_card(log)  # `codereps experiment` re-renders it with the evaluation results
+    for folder in (model_dir / "adapter", model_dir / "merged"):
+        if folder.is_dir():
+            card.save(folder / "README.md")
+    return log
+
+
+def load_corpus_examples(spec: str, ir: str, max_rows: int, seed: int = 0, split: str = "train"):
+    """Translation rows (both directions) of up to `max_rows` rows of `DATASET[:CONFIG]`'s split, shuffled."""
+    from trainers.data import (
+        corpus_translation_examples,
+        load_split,
+        resolve_dataset_config,
+        split_dataset_spec,
+    )
+
+    dataset, config = split_dataset_spec(spec)
+    config = resolve_dataset_config(dataset, config)
+    rows = load_split(dataset, config, split)
+    rows = rows.shuffle(seed=seed).select(range(min(max_rows, len(rows))))
+    return corpus_translation_examples(rows, ir, f"{spec} ({split})")
+
+
+def warmup_of(model_path: str) -> dict | None:
+    """{"corpus", "steps", ...} when the base model is a warm-up's output (its `codereps_warmup.json`), else None."""
+    from trainers.warmup import read_warmup_marker
+
+    return read_warmup_marker(model_path)
+
+
+def fit(
+    model_path: str,
+    built,
+    training_args,
+    model_args,
+    *,
+    processing_class,
+    ir_tokens=None,
+    resume: bool = False,
+    merge: bool = True,
+    label: str = "train",
+    log_fields: dict | None = None,
+) -> dict:
+    """(Q)LoRA SFT of `model_path` on `built` examples -> adapter, log, loss plot, and the merged model.
+
+    With `ir_tokens`, the model is resized to the extended vocabulary and the new IR-token rows (embedding,
+    and an untied head) are trained too; the log records how far they moved (`new_rows_change`).
+    Shared by `train_variant` and the warm-up.
+    """
+    import torch
+    from trl import SFTTrainer, get_peft_config, get_quantization_config
+
+    from trainers.base_model import load_causal_lm
+    from trainers.merge import merge_adapter
+    from trainers.trainable_tokens import TrainableTokensSFTTrainer, trainable_token_indices
+    from trainers.training_log import TrainingLogCallback, write_training_log
+    from trainers.variant_c import new_rows, new_rows_change, resize_for_ir_tokens
+
+    model_dir = Path(training_args.output_dir)
+    checkpoint = _checkpoint_to_resume(model_dir, resume)
     device = "cuda" if torch.cuda.is_available() and not training_args.use_cpu else "cpu"
     quantization = get_quantization_config(model_args) if device == "cuda" else None
     model = load_causal_lm(model_path, quantization, model_args.dtype if device == "cuda" else None)
     peft_config = get_peft_config(model_args)
     trainer_class = SFTTrainer
-    if variant == "C":
+    rows_before = None
+    if ir_tokens is not None:
         new_ids = resize_for_ir_tokens(model, ir_tokens)
         peft_config.trainable_token_indices = trainable_token_indices(model, new_ids)
         trainer_class = TrainableTokensSFTTrainer
-    processing_class = ir_tokens.tokenizer if variant == "C" else tokenizer
+        rows_before = new_rows(model, new_ids)
 
     log_callback = TrainingLogCallback()
     trainer = trainer_class(
@@ -86,6 +177,9 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
         if write_error is None:
             raise
         raise write_error from e
+    rows_change = None
+    if rows_before is not None:
+        rows_change = new_rows_change(rows_before, new_rows(trainer.model, ir_tokens.new_ids))
 
     # what the Trainer trained on: TRL drops rows whose whole completion max_length cuts off
     # (with packing its dataset holds packed sequences, not rows: every row counts)
@@ -99,36 +193,25 @@ def train_variant(script_args, training_args, model_args, ir_tokens=None) -> dic
         device,
         {
             "model": model_dir.name,
-            "base_model": model_args.model_name_or_path,
-            "variant": variant,
-            "ir": ir if variant != "A" else None,
-            "dataset": script_args.dataset_name,
-            "dataset_config": script_args.dataset_config,
-            "train_split": script_args.dataset_train_split,
+            **(log_fields or {}),
             "train_examples": trained_rows,
+            "example_kinds": built.kinds,
             "rows_cut_off_by_max_length": len(built.dataset) - trained_rows,
             "skipped_rows": built.skipped,
             "resumed_from": checkpoint,
             "steps": trainer.state.global_step,
             "adapter_mb": _folder_mb(adapter_dir),
+            "new_rows_change": rows_change,
             "hyperparameters": _hyperparameters(training_args, model_args),
         },
     )
     del trainer, model
-    if script_args.merge:
+    if merge:
         merged_dir = model_dir / "merged"
-        merge_adapter(
-            model_path, adapter_dir, merged_dir, processing_class, ir_tokens if variant == "C" else None
-        )
+        merge_adapter(model_path, adapter_dir, merged_dir, processing_class, ir_tokens)
         for name in ("training_log.json", "loss.png"):
             shutil.copy(model_dir / name, merged_dir / name)
-    from model_cards.model_card import model_card
-
-    card = model_card(log)  # `codereps experiment` re-renders it with the evaluation results
-    for folder in (adapter_dir, model_dir / "merged"):
-        if folder.is_dir():
-            card.save(folder / "README.md")
-    print(f"[train {variant}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")
+    print(f"[{label}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")
     return log
 
 

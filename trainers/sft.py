@@ -1,8 +1,13 @@
-"""Fine-tune a causal LM on prompt -> solution for variant A, B or C (TRL SFTTrainer, LoRA / QLoRA).
+"""Fine-tune a causal LM on prompt -> solution for one variant (TRL SFTTrainer, LoRA / QLoRA).
 
-    A: prompt -> solution
-    B: (prompt, IR of the solution as text) -> solution
-    C: B with the IR written in new IR tokens added to the vocabulary (new embedding rows trained)
+    A:      prompt -> solution
+    B:      (prompt, IR of the solution as text) -> solution
+    C:      B with the IR written in new IR tokens added to the vocabulary (new embedding rows trained)
+    B-plan: prompt -> (IR of the solution as text, then the solution); the model writes the IR at test time
+    C-plan: B-plan with the IR in the new IR tokens (their embedding and output rows trained)
+    A-aux:  A plus source -> IR and IR -> source rows (`--aux_corpus DATASET[:CONFIG]` adds a corpus's)
+
+What each variant is: `codereps/variants.py`; its prompts and targets: `codereps/prompts.py`.
 
 # SmolLM2-135M on MBPP, LoRA fp32 on CPU
 ```bash
@@ -17,6 +22,15 @@ codereps train --config configs/phi1.yaml --variant C \\
     --ir_tokenizer build/experiments/phi1/tokenizers/cfg-extended-phi1 \\
     --dataset_name build/experiments/phi1/dataset \\
     --output_dir build/experiments/phi1/models/codereps-phi-1-C
+```
+
+# C-plan from a warm-up's model (`python -m trainers.warmup ...`: its vocabulary already has the IR tokens)
+```bash
+codereps train --config configs/smol.yaml --variant C-plan \
+    --model_name_or_path build/warmup/smollm2-cfg-ir-tokens/merged \
+    --ir_tokenizer build/experiments/smol/tokenizers/cfg-extended \
+    --dataset_name build/experiments/smol/dataset \
+    --output_dir build/experiments/smol/models/codereps-smollm2-C-plan-warm
 ```
 
 # Several GPUs (data parallel; same flags)
@@ -62,7 +76,7 @@ def add_parser(subparsers):
     """`codereps train`: the flags are TRL's (`codereps train --help` lists them); heavy imports run on use."""
     parser = subparsers.add_parser(
         "train",
-        help="fine-tune variant A, B or C (TRL SFTTrainer, LoRA/QLoRA)",
+        help="fine-tune one variant: A, B, C, B-plan, C-plan, A-aux (TRL SFTTrainer, LoRA/QLoRA)",
         add_help=False,
         prefix_chars="\0",  # every flag goes to the TRL parser, --help included
     )

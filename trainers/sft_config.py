@@ -17,11 +17,25 @@ class TrainScriptArguments(ScriptArguments):
         default="A", metadata={"help": f"Which model to train: one of {', '.join(VARIANTS)}."}
     )
     ir: str = field(
-        default=DEFAULT_IR, metadata={"help": f"IR field in the prompt of B and C: {', '.join(IR_FIELDS)}."}
+        default=DEFAULT_IR,
+        metadata={"help": f"IR field of the variants that use one (all but A): {', '.join(IR_FIELDS)}."},
     )
     ir_tokenizer: str | None = field(
         default=None,
-        metadata={"help": "Variant C: folder of the extended tokenizer (base vocabulary + IR tokens)."},
+        metadata={
+            "help": "Variants C and C-plan: folder of the extended tokenizer (base vocabulary + IR tokens)."
+        },
+    )
+    aux_corpus: str | None = field(
+        default=None,
+        metadata={
+            "help": "A-aux: also translation rows from the train split of this dataset, DATASET[:CONFIG] "
+            "(a dataset folder or Hub repo of this project, e.g. `build/corpus:local`)."
+        },
+    )
+    aux_corpus_rows: int = field(
+        default=1000,
+        metadata={"help": "A-aux: at most this many --aux_corpus rows (two translation rows each)."},
     )
     limit: int | None = field(default=None, metadata={"help": "Train on the first N rows only (quick runs)."})
     merge: bool = field(
@@ -30,12 +44,15 @@ class TrainScriptArguments(ScriptArguments):
     resume: bool = field(default=False, metadata={"help": "Resume from the last checkpoint in `output_dir`."})
 
     def __post_init__(self):
-        check_variant(self.variant)
+        variant = check_variant(self.variant)
         check_ir(self.ir)
-        if self.variant == "C" and not self.ir_tokenizer:
+        if variant.needs_extension and not self.ir_tokenizer:
             raise ValueError(
-                "variant C needs --ir_tokenizer (the extended tokenizer folder from `codereps tokenizer`)"
+                f"variant {variant.name} needs --ir_tokenizer (the extended tokenizer folder from "
+                "`codereps tokenizer extend`)"
             )
+        if self.aux_corpus and not variant.aux_rows:
+            raise ValueError(f"--aux_corpus is for variants with auxiliary rows (A-aux), not {variant.name}")
         if self.dataset_config is None:
             self.dataset_config = "mbpp"
 
