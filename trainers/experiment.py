@@ -58,6 +58,7 @@ class Preset:
     # the repository, or STDLIB; None: no warm-up unless --warmup-corpus names one
     warmup_folder: str | None = None
     warmup_steps: int = 100
+    warmup_variants: tuple | None = None  # variants with a warm twin (None: those warmed up by default)
     train_overrides: tuple = ()  # `codereps train` flags over the recipe
     # pass@k executes model-written code (in eval_space's sandbox) only after an opt-in; the smoke preset's
     # tiny random model opts in by itself so `make smoke` runs unattended, real models need the flag.
@@ -74,13 +75,14 @@ PRESETS = {
         train_config="humaneval",
         eval_split="test[132:]",
         ir_vocab_size=300,
-        max_new_tokens=32,
-        eval_limit=6,
+        max_new_tokens=24,
+        eval_limit=4,
         sources=("humaneval", "mbpp"),
         seeds=(0, 1),
         warmup_folder="dataset_builder",  # this repository's own code: small, there in every clone
         warmup_steps=4,
-        train_overrides=("--max_steps", "4"),
+        warmup_variants=("C-plan",),  # one warm twin is enough to check the plumbing (and keeps it < 5 min)
+        train_overrides=("--max_steps", "4", "--per_device_train_batch_size", "2", "--max_length", "256"),
         executes_code_by_default=True,
         note="PLUMBING CHECK: a tiny random model trained for seconds; the pass@1 figures mean nothing.",
     ),
@@ -189,10 +191,12 @@ def _codereps(argv: list[str], what: str) -> None:
 
 def step_dataset(run: Run, mbpp: Path | None) -> Path:
     dataset = run.folder / "dataset"
-    for source in run.preset.sources:
-        if _complete(dataset / "data" / source) and not run.args.force:
-            run.skipped(f"dataset {source}", dataset / "data" / source)
-            continue
+    todo = [s for s in run.preset.sources if run.args.force or not _complete(dataset / "data" / s)]
+    done = [s for s in run.preset.sources if s not in todo]
+    if done:
+        run.skipped(f"dataset {', '.join(done)}", dataset)
+    seconds = 0.0
+    for source in todo:
         argv = ["dataset", "build", "--source", source, "--output", str(dataset), "--overwrite"]
         if source == "mbpp":
             mbpp = mbpp or shared_data_dir() / "mbpp" / "mbpp.jsonl"
@@ -201,7 +205,9 @@ def step_dataset(run: Run, mbpp: Path | None) -> Path:
             argv += ["--input", str(mbpp)]
         with run.console.step(f"dataset {source}", f"dataset-{source}") as step:
             _codereps(argv, f"dataset build for {source}")
-        run.done(f"dataset {source}", dataset / "data" / source, step.seconds)
+        seconds += step.seconds
+    if todo:
+        run.done(f"dataset {', '.join(todo)}", dataset, seconds)
     return dataset
 
 
@@ -496,6 +502,9 @@ def step_model(run: Run, spec: ModelSpec, docs: list[dict], without_ir: int) -> 
         trained = step_train(run, spec, model_dir)
     with run.console.step(f"evaluate {title}", f"evaluate-{name}") as evaluate:
         evaluated = step_evaluate(run, spec, model_dir, docs, without_ir)
+    if not trained and not evaluated:
+        run.skipped(title, model_dir)
+        return
     parts = [
         f"train {train.seconds:.1f} s" if trained else "train complete, skipped",
         f"evaluate {evaluate.seconds:.1f} s" if evaluated else "evaluate complete, skipped",
@@ -528,7 +537,8 @@ def _check_code_execution_opt_in(run: Run, allow: bool) -> None:
 
     if allow or run.preset.executes_code_by_default:
         os.environ["HF_ALLOW_CODE_EVAL"] = "1"
-        run.say("pass@k executes the generated code in the eval_space sandbox (HF_ALLOW_CODE_EVAL=1)")
+        note = f"{run.preset.note} " if run.preset.note else ""
+        run.say(f"{note}pass@k executes the generated code in the eval_space sandbox (HF_ALLOW_CODE_EVAL=1)")
     elif os.getenv("HF_ALLOW_CODE_EVAL", "0") != "1":
         raise ExperimentError(
             "the evaluation executes model-written code: opt in with --allow-code-execution or "
@@ -543,10 +553,15 @@ def _warm_variants(args, preset: Preset, variants: list[str], corpus: str | None
                 "--warmup-variants needs a warm-up corpus: pass --warmup-corpus DATASET[:CONFIG]"
             )
         return []
-    names = args.warmup_variants
-    if names is None:
-        names = [v for v in variants if VARIANTS[v].warmup_by_default]
-    return [v for v in names if v in variants]
+    return [v for v in _warmup_names(args, preset, variants) if v in variants]
+
+
+def _warmup_names(args, preset: Preset, variants) -> list[str]:
+    if args.warmup_variants is not None:
+        return list(args.warmup_variants)
+    if preset.warmup_variants is not None:
+        return list(preset.warmup_variants)
+    return [v for v in variants if VARIANTS[v].warmup_by_default]
 
 
 def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
@@ -558,8 +573,6 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     run = Run(preset, folder, args, console, overrides)
     started = time.perf_counter()
     _check_code_execution_opt_in(run, args.allow_code_execution)
-    if preset.note:
-        run.say(preset.note)
     variants = list(dict.fromkeys(args.variants or preset.variants))
     seeds = list(dict.fromkeys(args.seeds if args.seeds is not None else preset.seeds))
     if "A" not in variants:
@@ -607,7 +620,7 @@ def _wants_warmup(args, preset: Preset) -> bool:
     if preset.warmup_folder is None or args.warmup_variants == []:
         return False
     variants = args.variants or preset.variants
-    names = args.warmup_variants or [v for v in variants if VARIANTS[v].warmup_by_default]
+    names = _warmup_names(args, preset, variants)
     return any(v in variants for v in names) or any(VARIANTS[v].aux_rows for v in variants)
 
 
