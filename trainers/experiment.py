@@ -136,13 +136,12 @@ class ModelSpec:
 
 
 def plan_models(variants, seeds, warm_variants) -> list[ModelSpec]:
-    """Per seed, each variant, then its warm twin when it is warmed up (all of seed 0 first)."""
+    """Per seed (all of seed 0 first): each variant, then the warm twins (the warm-up runs when first needed,
+    so a long study has its cold models first)."""
     specs = []
     for seed in seeds:
-        for name in variants:
-            specs.append(ModelSpec(get_variant(name), seed))
-            if name in warm_variants:
-                specs.append(ModelSpec(get_variant(name), seed, warm=True))
+        specs += [ModelSpec(get_variant(name), seed) for name in variants]
+        specs += [ModelSpec(get_variant(name), seed, warm=True) for name in variants if name in warm_variants]
     return specs
 
 
@@ -586,8 +585,6 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     if any(VARIANTS[v].needs_extension for v in variants):
         run.extended = step_extend(run, args.ir)
     steps = args.warmup_steps if args.warmup_steps is not None else preset.warmup_steps
-    for encoding in dict.fromkeys(VARIANTS[v].warmup_encoding for v in warm_variants):
-        run.warm_models[encoding] = step_warmup(run, encoding, steps)
 
     with console.step("evaluation problems", "evaluation-problems"):
         docs, without_ir = evaluation_docs(run)
@@ -597,6 +594,9 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
         f"{', '.join(map(str, seeds))}), each scored on {len(docs)} {preset.task} problems"
     )
     for spec in specs:
+        encoding = spec.variant.warmup_encoding
+        if spec.warm and encoding not in run.warm_models:
+            run.warm_models[encoding] = step_warmup(run, encoding, steps)
         step_model(run, spec, docs, without_ir)
 
     from eval_space.report import format_comparisons, format_table, write_report
