@@ -94,6 +94,7 @@ def test_c_plan_trains_the_output_rows_of_the_new_tokens(workdir, arch):
     assert torch.equal(head[:n_base], base.get_output_embeddings().weight)
     if arch == "phi":
         assert change["tied"] is False and change["output"]["norm"] > 0
+        _generate_and_analyze_c_plan(output / "merged", ir_tokens)
     else:
         assert (
             change["tied"] is True
@@ -154,3 +155,34 @@ def test_warmup_moves_the_new_rows_is_reused_and_c_plan_trains_from_it(workdir, 
     assert torch.equal(rows[:n_base], warm_rows[:n_base])
     assert not torch.allclose(rows[new_ids], warm_rows[new_ids], atol=1e-5)
     assert WARMUP_MARKER not in {p.name for p in (output / "merged").iterdir()}  # only the warm-up's folder
+
+
+def _generate_and_analyze_c_plan(model_dir, ir_tokens):
+    """The evaluation path of a plan variant on real generations: prompt without IR, IR line removed, analysis."""
+    from eval_space.harness import generate
+    from eval_space.plan import analyze_plan_candidates, apply_postprocess, evaluation_functions, plan_summary
+    from eval_space.tasks import get_task
+
+    task = get_task("humaneval")
+    docs = humaneval_rows(2)
+    prompt_fn, postprocess_fn = evaluation_functions("C-plan", task, "ast", ir_tokens)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    records = generate(model, tokenizer, task, docs, max_new_tokens=24, prompt_fn=prompt_fn, progress=False)
+    assert [r["prompt"] for r in records] == [d["prompt"].rstrip() for d in docs]  # no IR in the test prompt
+    records = apply_postprocess(records, docs, postprocess_fn)
+    analysis = analyze_plan_candidates(records, docs, postprocess_fn, "C-plan", "ast", tokenizer, ir_tokens)
+    for record, problem in zip(records, analysis, strict=True):
+        (completion,), (program,), (candidate,) = (
+            record["completions"],
+            record["programs"],
+            problem["candidates"],
+        )
+        assert "# ast: " not in program[len(record["prompt"]) :]  # whatever IR line it wrote does not run
+        ir_ids = [
+            i
+            for i in tokenizer(completion, add_special_tokens=False)["input_ids"]
+            if i in set(ir_tokens.new_ids)
+        ]
+        assert candidate["ir_tokens"] <= len(ir_ids)
+    assert plan_summary(analysis)["ir_candidates"] == 2
