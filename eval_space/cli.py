@@ -5,6 +5,8 @@
         --output runs/demo --allow-code-execution
     # score a saved generations file (ours, or bigcode's list of lists) without a model
     codereps evaluate --generations runs/demo/generations/phi-1-mbpp.json --task mbpp --output runs/demo
+    # check the harness on this machine: score each problem's reference solution (pass@1 should be 1.0)
+    codereps evaluate --task mbpp --check-references --allow-code-execution
     # stop after writing the generations (e.g. generate on a GPU, execute elsewhere)
     codereps evaluate --model PATH --task humaneval --generation-only --output runs/demo
 
@@ -16,6 +18,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+
+TASK_NAMES = [
+    "mbpp",
+    "humaneval",
+    "mbpp+",
+    "humaneval+",
+    "apps",
+]  # eval_space.tasks.TASKS, without its imports
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -29,11 +39,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     source.add_argument("--model", help="model folder or Hub repo id (not needed with --generations)")
     source.add_argument("--adapter", help="PEFT adapter folder to apply on top of --model")
     source.add_argument("--generations", type=Path, help="score this generations JSON instead of generating")
-    source.add_argument("--task", required=True, choices=["mbpp", "humaneval"])
+    source.add_argument(
+        "--check-references",
+        action="store_true",
+        help="score each problem's reference solution as the candidate (no model): checks the harness",
+    )
+    source.add_argument("--task", required=True, choices=TASK_NAMES)
     source.add_argument(
         "--dataset", help="dataset folder or Hub repo with the task's config (default: shared data)"
     )
     source.add_argument("--prompt-style", default="bigcode", choices=["bigcode", "3shot"], help="MBPP prompt")
+    source.add_argument(
+        "--problems",
+        default="test",
+        choices=["test", "all"],
+        help="mbpp+: the 224 problems of MBPP's test split (default) or all 378",
+    )
+    source.add_argument(
+        "--level", default="all", choices=["all", "introductory", "interview", "competition"], help="apps"
+    )
     source.add_argument("--limit", type=int, help="only the first N problems")
     gen = parser.add_argument_group("generation")
     gen.add_argument("--n-samples", type=int, default=1, help="completions per problem")
@@ -47,6 +71,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     ex.add_argument("--k", type=int, nargs="+", default=[1], help="pass@k values (each <= --n-samples)")
     ex.add_argument("--workers", type=int, help="parallel sandbox workers (default: CPU cores)")
     ex.add_argument("--timeout", type=float, help="seconds per candidate (default 20)")
+    ex.add_argument(
+        "--sanitize",
+        action="store_true",
+        help="keep only the entry function and what it needs, drop test code and an unfinished tail "
+        "(EvalPlus-style; off by default, recorded as `sanitize` in the results)",
+    )
     ex.add_argument(
         "--allow-code-execution",
         action="store_true",
@@ -64,8 +94,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def main(args) -> int:
     from eval_space.harness import evaluate_model, load_generations, score, write_generations, write_results
     from eval_space.pass_at_k.pass_at_k import CodeExecutionNotAllowed, check_enough_samples, normalize_ks
-    from eval_space.tasks import get_task
 
+    if args.check_references:
+        return check_references(args)
     if not args.model and not args.generations:
         raise SystemExit(
             "codereps evaluate: give --model (to generate) or --generations (to score a saved file)"
@@ -75,10 +106,7 @@ def main(args) -> int:
     if args.allow_code_execution:
         os.environ["HF_ALLOW_CODE_EVAL"] = "1"
     ks = normalize_ks(args.k)
-    task_kwargs = {"dataset_path": args.dataset}
-    if args.task == "mbpp":
-        task_kwargs["prompt_style"] = args.prompt_style
-    task = get_task(args.task, **task_kwargs)
+    task = _make_task(args)
     docs = task.get_dataset()[: args.limit] if args.limit else task.get_dataset()
     name = args.name or f"{Path(args.model or args.generations.stem).name}-{args.task}"
     generations_path = args.output / "generations" / f"{name}.json"
@@ -105,7 +133,15 @@ def main(args) -> int:
                 check_enough_samples(programs_per_problem, ks, [g["task_id"] for g in generations])
             except ValueError as e:
                 raise SystemExit(f"codereps evaluate: {e}") from e
-            results = score(task, docs, generations, k=ks, workers=args.workers, timeout=args.timeout)
+            results = score(
+                task,
+                docs,
+                generations,
+                k=ks,
+                workers=args.workers,
+                timeout=args.timeout,
+                sanitize=args.sanitize,
+            )
             for key in ("model", "base_model", "variant", "ir", "temperature", "max_new_tokens"):
                 if metadata.get(key) is None and recorded.get(key) is not None:
                     metadata[key] = recorded[key]
@@ -138,14 +174,79 @@ def main(args) -> int:
                 generations_path=generations_path,
                 results_path=results_path,
                 metadata=metadata,
+                sanitize=args.sanitize,
                 **common,
             )
             print(f"generations: {generations_path}")
     except CodeExecutionNotAllowed as e:
         print(e, file=sys.stderr)
         return 2
-    summary = ", ".join(f"pass@{k}={results[f'pass@{k}']:.4f}" for k in ks)
+    summary = ", ".join(
+        f"{key}={results[key]:.4f}" for k in ks for key in (f"pass@{k}", f"pass@{k}+") if key in results
+    )
     print(f"{task.name} ({len(docs)} problems, isolation {results['isolation']}): {summary}")
+    print(f"results: {results_path}")
+    return 0
+
+
+def _make_task(args):
+    from eval_space.tasks import TaskDataError, get_task
+
+    task_kwargs = {"dataset_path": args.dataset}
+    if args.task == "mbpp":
+        task_kwargs["prompt_style"] = args.prompt_style
+    if args.task == "mbpp+":
+        task_kwargs["problems"] = args.problems
+    if args.task == "apps":
+        task_kwargs["level"] = args.level
+    try:
+        return get_task(args.task, **task_kwargs)
+    except TaskDataError as e:
+        raise SystemExit(f"codereps evaluate: {e}") from e
+
+
+def check_references(args) -> int:
+    """bigcode's --check_references: the dataset's own solutions as candidates, scored by the judge."""
+    from eval_space.harness import score, write_results
+    from eval_space.pass_at_k.pass_at_k import CodeExecutionNotAllowed
+
+    if args.model or args.generations:
+        raise SystemExit(
+            "codereps evaluate: --check-references scores the references; drop --model/--generations"
+        )
+    if args.allow_code_execution:
+        os.environ["HF_ALLOW_CODE_EVAL"] = "1"
+    task = _make_task(args)
+    docs = task.get_dataset()[: args.limit] if args.limit else task.get_dataset()
+    generations = [
+        {
+            "task_id": task.get_problem_id(doc),
+            "prompt": None,
+            "completions": None,
+            "programs": [task.get_solution(doc)],
+        }
+        for doc in docs
+    ]
+    try:
+        results = score(
+            task, docs, generations, k=[1], workers=args.workers, timeout=args.timeout, sanitize=args.sanitize
+        )
+    except CodeExecutionNotAllowed as e:
+        print(e, file=sys.stderr)
+        return 2
+    results["check_references"] = True
+    results_path = args.output / "results" / f"{args.name or task.name + '-references'}.json"
+    write_results(results_path, results, model="reference solutions")
+    failing = [p for p in results["per_problem"] if p["correct"] < p["n"]]
+    for problem in failing:
+        print(f"reference fails: {problem['task_id']}: {problem['outcomes'][0]['error']}")
+    keys = ("pass@1", "pass@1+", "strict_accuracy", "test_case_accuracy")
+    scores = ", ".join(f"{key}={results[key]:.4f}" for key in keys if key in results)
+    verdicts = results.get("verdicts", {})
+    print(
+        f"{task.name} references ({len(docs)} problems, isolation {results['isolation']}, "
+        f"judged {verdicts.get('judge')} / in-process {verdicts.get('in-process')}): {scores}"
+    )
     print(f"results: {results_path}")
     return 0
 

@@ -36,6 +36,12 @@ RESULT_FIELDS = (
 )
 
 
+# Kept per candidate in the results JSON: the judge's verdict and, where the task has them, its details.
+OUTCOME_FIELDS = ("status", "error", "verdict", "base", "plus", "passed_plus", "tests")
+# Task-level metrics besides pass@k that score_candidates may return (APPS's, EvalPlus's skipped rows).
+EXTRA_METRICS = ("strict_accuracy", "test_case_accuracy", "bad_rows", "sanitize")
+
+
 def generate(
     model,
     tokenizer,
@@ -106,7 +112,15 @@ def generate(
 
 
 def score(
-    task, docs, generations, k=None, workers=None, timeout=None, isolation="auto", progress: bool = True
+    task,
+    docs,
+    generations,
+    k=None,
+    workers=None,
+    timeout=None,
+    isolation="auto",
+    progress: bool = True,
+    sanitize: bool = False,
 ) -> dict:
     """Execute every program of `generations` against its doc's tests; pass@k, per-problem outcomes, timings."""
     from tqdm.auto import tqdm
@@ -122,12 +136,19 @@ def score(
                 f"generation for problem {generation['task_id']} given for problem {task.get_problem_id(doc)}"
             )
     programs = [generation["programs"] for generation in generations]
+    if sanitize:  # EvalPlus-style: the entry function and what it needs (eval_space/tasks/sanitize.py)
+        from eval_space.tasks.sanitize import sanitize as sanitize_program
+
+        programs = [
+            [sanitize_program(p, task.get_entry_point(doc)) for p in doc_programs]
+            for doc, doc_programs in zip(docs, programs, strict=True)
+        ]
     total = sum(len(p) for p in programs)
     bar = tqdm(total=total, desc=f"execute {task.name}", unit="candidate", disable=not progress)
     start = time.perf_counter()
     metric = score_candidates(
         programs,
-        [task.get_reference(doc) for doc in docs],
+        task.get_references(docs, workers=workers, isolation=isolation),
         k=ks,
         num_workers=workers,
         timeout=timeout,
@@ -139,22 +160,33 @@ def score(
     bar.close()
     per_problem = []
     for doc, outcomes in zip(docs, metric["results"], strict=True):
-        per_problem.append(
-            {
-                "task_id": task.get_problem_id(doc),
-                "n": len(outcomes),
-                "correct": sum(o["passed"] for o in outcomes),
-                "outcomes": [{"status": o["status"], "error": o["error"]} for o in outcomes],
-            }
-        )
-    samples = {len(outcomes) for outcomes in metric["results"]}
+        record = {
+            "task_id": task.get_problem_id(doc),
+            "n": len(outcomes),
+            "correct": sum(o["passed"] for o in outcomes),
+            "verdict": outcomes[0].get("verdict") if outcomes else None,
+            "outcomes": [{key: o[key] for key in OUTCOME_FIELDS if key in o} for o in outcomes],
+        }
+        if any("passed_plus" in o for o in outcomes):
+            record["correct_plus"] = sum(bool(o.get("passed_plus")) for o in outcomes)
+        per_problem.append(record)
+    metric["bad_rows"] = {
+        **getattr(task, "bad_rows", {}),
+        **metric["bad_rows"],
+    }  # malformed at load, or unjudgeable
+    samples = {len(outcomes) for outcomes in metric["results"] if outcomes}
     return {
         "task": task.name,
         **{f"pass@{kk}": metric[f"pass@{kk}"] for kk in ks},
         "k": ks,
         "n_samples": samples.pop() if len(samples) == 1 else None,
         "n_problems": len(docs),
+        "sanitize": sanitize,
+        "n_scored": metric["n_scored"],
         "isolation": metric["isolation"],
+        "verdicts": metric["verdicts"],
+        "in_process_problems": metric["in_process_problems"],
+        **{key: metric[key] for key in metric if key.endswith("+") or key in EXTRA_METRICS},
         "per_problem": per_problem,
         "timings": {
             "execution_s": round(seconds, 3),
@@ -201,18 +233,23 @@ def load_generations(path, task, docs) -> tuple[list[dict], dict]:
         raise ValueError(
             f"{path}: not a generations file (expected format {GENERATIONS_FORMAT!r} or a list of lists)"
         )
-    if payload["task"] != task.name:
+    if payload["task"] != task.name and payload["task"] not in getattr(task, "generations_of", ()):
         raise ValueError(f"{path}: generations are for task {payload['task']!r}, not {task.name!r}")
+    if payload["task"] == task.name:
+        id_of = task.get_problem_id
+    else:  # e.g. `mbpp` generations rescored on `mbpp+`: the same problems under EvalPlus's ids
+        id_of = lambda doc: task.foreign_id(doc, payload["task"])  # noqa: E731
     by_id = {}
     for i, generation in enumerate(payload["generations"]):
         if not isinstance(generation.get("programs"), list):
             raise ValueError(f"{path}: generation {i} has no list of programs")
         by_id[str(generation["task_id"])] = generation
-    missing = [task.get_problem_id(doc) for doc in docs if task.get_problem_id(doc) not in by_id]
+    missing = [id_of(doc) for doc in docs if id_of(doc) not in by_id]
     if missing:
         raise ValueError(f"{path}: no generations for problems {missing[:10]}")
     metadata = {key: value for key, value in payload.items() if key != "generations"}
-    return [by_id[task.get_problem_id(doc)] for doc in docs], metadata
+    matched = [{**by_id[id_of(doc)], "task_id": task.get_problem_id(doc)} for doc in docs]
+    return matched, metadata
 
 
 def write_results(path, results: dict, **metadata) -> Path:
@@ -244,6 +281,7 @@ def evaluate_model(
     results_path=None,
     progress: bool = True,
     metadata: dict | None = None,
+    sanitize: bool = False,
 ) -> dict:
     """generate + score + write both files: what `codereps evaluate` and the experiment runner call.
 
@@ -273,7 +311,9 @@ def evaluate_model(
     }
     if generations_path is not None:
         write_generations(generations_path, task, generations, **settings, **metadata)
-    results = score(task, docs, generations, k=k, workers=workers, timeout=timeout, progress=progress)
+    results = score(
+        task, docs, generations, k=k, workers=workers, timeout=timeout, progress=progress, sanitize=sanitize
+    )
     results["timings"]["generation_s"] = round(generation_s, 3)
     results.update(settings)
     if generations_path is not None:

@@ -25,8 +25,12 @@ def size_category(n_rows: int) -> str:
     return "n>10M"
 
 
-def dataset_card(reports: dict, repo_id: str):
-    """A `DatasetCard` for the folder whose configs are described by `reports` ({config: report})."""
+def dataset_card(reports: dict, repo_id: str, default_config: str | None = None):
+    """A `DatasetCard` for the folder whose configs are described by `reports` ({config: report}).
+
+    `default_config` is marked `default: true` in the YAML `configs`, so `load_dataset(repo)` with no
+    config name loads it.
+    """
     from datasets.info import DatasetInfo, DatasetInfosDict
     from datasets.splits import SplitDict, SplitInfo
     from datasets.utils.metadata import MetadataConfigs
@@ -49,7 +53,10 @@ def dataset_card(reports: dict, repo_id: str):
     )
     MetadataConfigs(
         {
-            config: {"data_files": [{"split": s, "path": info["files"]} for s, info in r["splits"].items()]}
+            config: {
+                "data_files": [{"split": s, "path": info["files"]} for s, info in r["splits"].items()],
+                **({"default": True} if config == default_config else {}),
+            }
             for config, r in reports.items()
         }
     ).to_dataset_card_data(card_data)
@@ -75,6 +82,7 @@ def dataset_card(reports: dict, repo_id: str):
         repo_id=repo_id,
         reports=[reports[c] for c in sorted(reports)],
         example_config=_example_config(reports),
+        default_config=default_config,
     )
 
 

@@ -6,7 +6,7 @@ from codereps.cli import main as codereps_main
 
 
 def build(*argv) -> int:
-    """Run `codereps dataset ...` in this process (forked `num_proc` workers inherit it)."""
+    """Run `codereps dataset ...` in this process (datatrove workers: forkserver processes started from it)."""
     return codereps_main(["dataset", *map(str, argv)])
 
 
@@ -41,7 +41,7 @@ def build_codesearchnet_pairs_folder(root, shared_data, num_proc=2, seed=0):
     rc = build(
         "build", "--source", "codesearchnet",
         "--input", shared_data / "codesearchnet" / "python_sample.jsonl.gz",
-        "--output", folder, "--num-proc", num_proc, "--seed", seed,
+        "--output", folder, "--workers", num_proc, "--seed", seed,
         "--configs", "codesearchnet", "pairs-src-ast", "pairs-src-cfg", "pairs-ast-cfg",
     )  # fmt: skip
     if rc != 0:

@@ -50,7 +50,7 @@ def test_bad_json_lines_and_truncated_gzip(tmp_path, capsys):
 
     folder = tmp_path / "ds"
     assert (
-        build("build", "--source", "codesearchnet", "--input", path, "--output", folder, "--num-proc", 2) == 0
+        build("build", "--source", "codesearchnet", "--input", path, "--output", folder, "--workers", 2) == 0
     )
     report = load_report(folder, "codesearchnet")
     assert report["skipped"] == {
@@ -73,6 +73,14 @@ def test_bad_json_lines_and_truncated_gzip(tmp_path, capsys):
     assert test["func_name"][:2] == ["f0", "f3"]
     assert test[1]["src_lines"] == 50_002 and test[1]["cfg"]
     assert "python_test_0.jsonl.gz:2:" in report["skipped_examples"]["invalid_json"][0]
+    reference = tmp_path / "reference"  # the in-process builder counts the same, and writes the same rows
+    assert build("build", "--source", "codesearchnet", "--input", path, "--output", reference,
+                 "--executor", "datasets") == 0  # fmt: skip
+    for key in ("items_read", "rows_written", "skipped", "skipped_examples"):
+        assert load_report(reference, "codesearchnet")[key] == report[key], key
+    assert read_config(reference, "codesearchnet")["test"].equals(
+        read_config(folder, "codesearchnet")["test"]
+    )
     card = (folder / "README.md").read_text()
     assert "`truncated_input` 1" in card and "`too_deep` 1" in card and "`missing_field` 1" in card
     assert "skipped: {" in capsys.readouterr().out
@@ -108,7 +116,7 @@ def test_bad_python_files_in_a_local_folder(tmp_path):
     assert any("pkg/nul.py" in e for e in report["skipped_examples"]["nul_bytes"])
 
 
-def test_a_failed_build_loses_nothing_already_written(tmp_path, monkeypatch):
+def test_a_failed_build_loses_nothing_already_written(tmp_path, monkeypatch, capsys):
     project = tmp_path / "project"
     project.mkdir()
     (project / "a.py").write_text("def a(x):\n    return x\n")
@@ -122,11 +130,29 @@ def test_a_failed_build_loses_nothing_already_written(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writer, "write_split", disk_full)
+    monkeypatch.setattr(writer, "write_split", disk_full)  # the in-process builder's writer
     with pytest.raises(OSError, match="No space left"):
-        build("build", "--source", "local", "--input", project, "--output", folder, "--overwrite")
+        build("build", "--source", "local", "--input", project, "--output", folder, "--overwrite",
+              "--executor", "datasets")  # fmt: skip
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before  # old config, report and card intact, no staging left behind
+
+    from dataset_builder.pipeline import SplitParquetWriter
+
+    monkeypatch.setattr(SplitParquetWriter, "_write", disk_full)  # a datatrove task's writer (in-process)
+    assert build("build", "--source", "local", "--input", project, "--output", folder, "--overwrite",
+                 "--workers", 1) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert "task(s) 0 of 1 did not finish (OSError: [Errno 28] No space left on device)" in err
+    assert "run the same command again" in err and "Traceback" not in err
+    published = {p: b for p, b in before.items() if ".staging" not in p.parts}
+    assert {
+        p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".staging" not in p.parts
+    } == published
+    monkeypatch.undo()
+    assert build("build", "--source", "local", "--input", project, "--output", folder, "--overwrite",
+                 "--workers", 1) == 0  # fmt: skip
+    assert load_report(folder, "local")["rows_written"] == 2 and not (folder / ".staging").exists()
 
 
 def test_existing_configs_are_not_clobbered(tmp_path, capsys):

@@ -66,16 +66,60 @@ def test_pairs_subcommand_and_push(tmp_path, tiny_project, monkeypatch):
     assert uploads[1][2]["folder_path"] == str(folder)
 
 
-def test_local_output_does_not_depend_on_num_proc(tmp_path, tiny_project):
+def test_rows_and_their_order_do_not_depend_on_tasks_or_workers(tmp_path, tiny_project):
+    from collections import Counter
+
     from dataset_fixtures import read_config
 
     (tiny_project / "pkg").mkdir()
     (tiny_project / "pkg" / "big.py").write_text(
         "".join(f"def g{i}(x):\n    return x + {i}\n\n" for i in range(40))
     )
-    one, two = tmp_path / "one", tmp_path / "two"
-    assert build("build", "--source", "local", "--input", tiny_project, "--output", one, "--num-proc", 1) == 0
-    assert build("build", "--source", "local", "--input", tiny_project, "--output", two, "--num-proc", 2) == 0
-    first, second = read_config(one, "local"), read_config(two, "local")
-    assert first.keys() == second.keys() and all(first[s].equals(second[s]) for s in first)
+    one, three, again = tmp_path / "one", tmp_path / "three", tmp_path / "again"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", one, "--tasks", 1) == 0
+    for folder, workers in ((three, 1), (again, 2)):
+        assert build("build", "--source", "local", "--input", tiny_project, "--output", folder,
+                     "--tasks", 3, "--workers", workers) == 0  # fmt: skip
+    first, second, third = (read_config(f, "local") for f in (one, three, again))
+    assert first.keys() == second.keys() == third.keys()
+    for split in first:
+        assert Counter(map(str, first[split].to_pylist())) == Counter(map(str, second[split].to_pylist()))
+        assert first[split].equals(second[split]), "rows in input order whatever --tasks"
+        assert second[split].equals(third[split]), (
+            "same --tasks, other --workers: same rows in the same order"
+        )
     assert sum(t.num_rows for t in first.values()) == 52
+
+
+def test_default_config_is_codesearchnet_else_the_first_built_else_chosen(
+    tmp_path, tiny_project, shared_data
+):
+    from huggingface_hub import DatasetCard
+
+    def default(folder):
+        configs = DatasetCard.load(folder / "README.md").data.configs
+        return [c["config_name"] for c in configs if c.get("default")]
+
+    folder = tmp_path / "ds"
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", folder, "--tasks", 1) == 0
+    assert build("build", "--source", "humaneval", "--output", folder, "--tasks", 1) == 0
+    assert default(folder) == ["local"]  # the first config built
+    assert build("build", "--source", "local", "--input", tiny_project, "--output", folder, "--tasks", 1,
+                 "--overwrite") == 0  # fmt: skip
+    assert default(folder) == ["local"], "rebuilding a config keeps its place as the first built"
+    sample = shared_data / "codesearchnet" / "python_sample.jsonl.gz"
+    assert build("build", "--source", "codesearchnet", "--input", sample, "--output", folder, "--tasks", 1,
+                 "--filter", "seed") == 0  # fmt: skip
+    assert default(folder) == ["codesearchnet"]  # the seed's own dataset whenever the folder has it
+    assert build("build", "--source", "mbpp", "--input", shared_data / "mbpp" / "mbpp.jsonl", "--output", folder,
+                 "--tasks", 1, "--default-config", "humaneval") == 0  # fmt: skip
+    assert default(folder) == ["humaneval"]  # chosen at build time, and kept by later builds
+    assert build("pairs", "--output", folder, "--from", "local", "--configs", "pairs-src-ast") == 0
+    assert default(folder) == ["humaneval"]
+    assert (
+        'ds = load_dataset("mrochk/codereps")  # the default config, `humaneval`'
+        in (folder / "README.md").read_text()
+    )
+    assert (
+        build("build", "--source", "humaneval", "--output", tmp_path / "x", "--default-config", "nope") == 2
+    )

@@ -126,7 +126,7 @@ def test_a_solution_that_cannot_be_serialized_is_kept_and_reported(tmp_path):
 @pytest.mark.parametrize("num_proc", [2])
 def test_humaneval_from_the_package(tmp_path, num_proc):
     folder = tmp_path / "ds"
-    assert build("build", "--source", "humaneval", "--output", folder, "--num-proc", num_proc) == 0
+    assert build("build", "--source", "humaneval", "--output", folder, "--workers", num_proc) == 0
     ds = load_config(folder, "humaneval", split="test")
     assert ds.num_rows == 164
     assert ds["task_id"][:2] == ["HumanEval/0", "HumanEval/1"]  # input order kept with 2 processes

@@ -48,7 +48,7 @@ def test_same_seed_same_pairs_other_seed_other_pairs(codesearchnet_pairs_folder,
     again = tmp_path / "again"
     assert build(
         "build", "--source", "codesearchnet", "--input", load_report(codesearchnet_pairs_folder, "codesearchnet")["input"],
-        "--output", again, "--num-proc", 1, "--seed", 0, "--configs", "codesearchnet", "pairs-src-cfg",
+        "--output", again, "--workers", 1, "--tasks", 2, "--seed", 0, "--configs", "codesearchnet", "pairs-src-cfg",
     ) == 0  # fmt: skip
     first = read_config(codesearchnet_pairs_folder, "pairs-src-cfg")
     second = read_config(again, "pairs-src-cfg")

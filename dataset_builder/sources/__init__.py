@@ -6,10 +6,10 @@ contract every source follows.
 
 from .base import Skip, Source, SourceRow
 
-SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local")
+SOURCE_NAMES = ("codesearchnet", "mbpp", "humaneval", "local", "hub-files")
 
 
-def make_source(name: str, input_path=None) -> Source:
+def make_source(name: str, input_path=None, language: str = "Python") -> Source:
     if name == "codesearchnet":
         from .codesearchnet import codesearchnet_source
 
@@ -26,6 +26,10 @@ def make_source(name: str, input_path=None) -> Source:
         from .local import LocalFolderSource
 
         return LocalFolderSource(_required(name, input_path))
+    if name == "hub-files":
+        from .hub_files import HubFilesSource
+
+        return HubFilesSource(_required(name, input_path), language)
     raise ValueError(f"unknown source {name!r}; expected one of {', '.join(SOURCE_NAMES)}")
 
 

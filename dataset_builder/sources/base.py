@@ -33,6 +33,11 @@ def order_key(file_index: int, position: int) -> int:
     return (file_index << 32) | position
 
 
+def share(total: int, k: int, n: int) -> range:
+    """Positions `[a, b)` of share k of n of `total` items: contiguous, in input order, sizes within one."""
+    return range(total * k // n, total * (k + 1) // n)
+
+
 class Source:
     """Base class; subclasses set the class attributes and implement `shards` and `read_shard`."""
 
@@ -52,10 +57,12 @@ class Source:
         """`datasets.Features` of the upstream columns kept in every row."""
         raise NotImplementedError
 
-    def shards(self, num_proc: int, part: tuple = (0, 1)) -> list:
-        """Picklable work units; `datasets` hands contiguous runs of them to each process.
+    def shards(self, n: int) -> list:
+        """`n` picklable work units: shard k is the k-th contiguous share of the input, in input order.
 
-        `part=(k, m)`: only machine k's share of an input split over m machines (`--part k/m`).
+        Together they read every item exactly once, and their rows concatenated in shard order are the
+        input order; so a datatrove build writes the same split, row for row, whatever its `--tasks`
+        (task k of n reads `shards(n)[k]`).
         """
         raise NotImplementedError
 

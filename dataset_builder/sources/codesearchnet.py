@@ -73,16 +73,16 @@ class CodeSearchNetSource(Source):
         columns.update({"sha": Value("string"), "url": Value("string"), "partition": Value("string")})
         return Features(columns)
 
-    def shards(self, num_proc, part=(0, 1)):
-        return jsonl_shards(self.files, num_proc, part)
+    def shards(self, n):
+        return jsonl_shards(self.files, n)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):
             if isinstance(item, Skip):
                 yield item
                 continue
-            order, line_no, obj = item
-            yield native_row(order, f"{shard[0].rsplit('/', 1)[-1]}:{line_no}", obj)
+            order, where, obj = item
+            yield native_row(order, where, obj)
 
     def input_description(self):
         return ", ".join(self.files)
@@ -115,7 +115,7 @@ class HubCodeSearchNetSource(CodeSearchNetSource):
     def __init__(self, input_spec: str = f"{HUB_PREFIX}{HUB_REPO}:{HUB_CONFIG}"):
         self.repo_id, self.hub_config = parse_hub_input(input_spec, HUB_CONFIG)
 
-    def shards(self, num_proc, part=(0, 1)):
+    def shards(self, n):
         from datasets import load_dataset_builder
 
         # The splits the repo's card declares (the sample copy has no train split). Read from its
@@ -124,7 +124,7 @@ class HubCodeSearchNetSource(CodeSearchNetSource):
             upstream = list(load_dataset_builder(self.repo_id, self.hub_config).config.data_files)
         except Exception:  # noqa: BLE001 - unreachable repo: each split's read reports the failure as a skip
             upstream = ["train", "validation", "test"]
-        return hub_shards(self.repo_id, self.hub_config, list(upstream), num_proc, part)
+        return hub_shards(self.repo_id, self.hub_config, list(upstream), n)
 
     def read_shard(self, shard):
         for item in read_hub_shard(shard):

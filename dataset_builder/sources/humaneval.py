@@ -4,8 +4,6 @@ Fields kept: task_id, prompt, canonical_solution, test, entry_point; `src` is
 prompt + canonical_solution (the whole function). One split, `test`.
 """
 
-from pathlib import Path
-
 from .base import Skip, Source, SourceRow
 from .jsonl import check_input_files, jsonl_shards, read_jsonl_shard
 
@@ -43,20 +41,18 @@ class HumanEvalSource(Source):
 
         return Features({name: Value("string") for name in FIELDS})
 
-    def shards(self, num_proc, part=(0, 1)):
-        return jsonl_shards([self.path], num_proc, part)
+    def shards(self, n):
+        return jsonl_shards([self.path], n)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):
             if isinstance(item, Skip):
                 yield item
                 continue
-            order, line_no, obj = item
+            order, where, obj = item
             missing = [f for f in ("prompt", "canonical_solution") if not isinstance(obj.get(f), str)]
             if missing:
-                yield Skip(
-                    order, "missing_field", f"{Path(self.path).name}:{line_no}: no text field {missing[0]!r}"
-                )
+                yield Skip(order, "missing_field", f"{where}: no text field {missing[0]!r}")
                 continue
             src = obj["prompt"] + obj["canonical_solution"]
             yield SourceRow(order, "test", src, obj, func_name=obj.get("entry_point"))

@@ -1,14 +1,15 @@
 """Robust JSON-lines reading shared by the CodeSearchNet, MBPP and HumanEval sources.
 
-A shard is `(path, file_index, residue, modulus)`: the shard reads the whole
-file but parses only lines with `(line - 1) % modulus == residue`, so a single
-big `.jsonl.gz` spreads over N processes (decompressing is ~100x cheaper than
-serializing) and every line is handled by exactly one shard. Machine K of M
-(`--part K/M`) takes residues K, K + M, K + 2M, ... of modulus M * N.
+A shard is `(paths, k, n)`: the k-th of n contiguous shares of all the files'
+lines taken as one sequence. A task first counts the lines of every file
+(decompressing is ~100x cheaper than serializing), then parses only its share,
+so one big `.jsonl.gz` spreads over many tasks, every line is handled by
+exactly one, and the shares concatenated are the input order.
 
 Bad lines become `Skip`s; a truncated or corrupt gzip stream ends the file with
-one `truncated_input` skip (reported by the shard of residue 0 only, so it is counted once),
-and every line read before the damage is kept.
+one `truncated_input` skip (reported by the task whose share holds the file's
+last readable line, so it is counted once), and every line read before the
+damage is kept.
 """
 
 import gzip
@@ -16,28 +17,60 @@ import json
 import zlib
 from pathlib import Path
 
-from .base import Skip, order_key
+from .base import Skip, order_key, share
 
 
-def jsonl_shards(paths: list, num_proc: int, part: tuple = (0, 1)) -> list:
-    machine, machines = part
-    n_shards = max(1, num_proc)
-    modulus = machines * n_shards
-    return [
-        (str(p), i, machine + machines * k, modulus) for i, p in enumerate(paths) for k in range(n_shards)
-    ]
+def jsonl_shards(paths: list, n: int) -> list:
+    n = max(1, n)
+    return [([str(p) for p in paths], k, n) for k in range(n)]
+
+
+def _open(path):
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+
+
+def count_lines(path: str) -> tuple:
+    """`(readable lines, error or None)`: a damaged file counts the lines before the damage."""
+    n = 0
+    try:
+        with _open(path) as f:
+            for _ in f:
+                n += 1
+    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        return n, f"{type(e).__name__}: {e}"
+    return n, None
 
 
 def read_jsonl_shard(shard):
-    """Yield `(order, line_no, obj)` for good lines of this shard, `Skip` for bad ones."""
-    path, file_index, residue, modulus = shard
-    opener = gzip.open if path.endswith(".gz") else open
+    """Yield `(order, "<file name>:<line>", obj)` for good lines of this shard, `Skip` for bad ones."""
+    paths, k, n = shard
+    counted = [count_lines(path) for path in paths]
+    total = sum(count for count, _ in counted)
+    mine = share(total, k, n)
+    offset = 0
+    for file_index, (path, (count, error)) in enumerate(zip(paths, counted, strict=True)):
+        first, offset = offset, offset + count
+        if first < mine.stop and offset > mine.start:
+            yield from _read_lines(path, file_index, range(mine.start - first + 1, mine.stop - first + 1))
+        # The damage is reported by the task holding the file's last readable line (the last task when
+        # that position is past the end: an empty file last, or no lines at all).
+        owner_line = first + max(count, 1) - 1
+        if error is not None and (owner_line in mine if owner_line < total else k == n - 1):
+            yield Skip(
+                order_key(file_index, count + 1),
+                "truncated_input",
+                f"{Path(path).name}: unreadable after line {count}: {error}",
+            )
+
+
+def _read_lines(path: str, file_index: int, line_numbers: range):
     name = Path(path).name
-    line_no = 0
     try:
-        with opener(path, "rb") as f:
+        with _open(path) as f:
             for line_no, raw in enumerate(f, start=1):
-                if (line_no - 1) % modulus != residue or not raw.strip():
+                if line_no >= line_numbers.stop:
+                    return
+                if line_no < line_numbers.start or not raw.strip():
                     continue
                 order = order_key(file_index, line_no)
                 try:
@@ -48,14 +81,9 @@ def read_jsonl_shard(shard):
                 if not isinstance(obj, dict):
                     yield Skip(order, "not_an_object", f"{name}:{line_no}: a JSON {type(obj).__name__}")
                     continue
-                yield order, line_no, obj
-    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-        if residue == 0:  # every shard meets the damage; one reports it
-            yield Skip(
-                order_key(file_index, line_no + 1),
-                "truncated_input",
-                f"{name}: unreadable after line {line_no}: {type(e).__name__}: {e}",
-            )
+                yield order, f"{name}:{line_no}", obj
+    except (EOFError, OSError, zlib.error):
+        return  # the damage past the counted lines: reported once by `read_jsonl_shard`
 
 
 def check_input_files(paths: list, what: str) -> list:

@@ -20,7 +20,7 @@ from dataset_builder.ir import IRError
 from dataset_builder.ir.batch import FunctionSource, source_segment, split_source_lines
 from dataset_builder.ir.parsing import parse_source
 
-from .base import Skip, Source, SourceRow, order_key
+from .base import Skip, Source, SourceRow, order_key, share
 
 # Percent of files per split (by path hash): the usual 80/10/10.
 SPLIT_PERCENTS = (("train", 80), ("validation", 10), ("test", 10))
@@ -81,6 +81,27 @@ def every_function_source(file_src: str) -> list:
     return found
 
 
+def python_file_rows(file_index: int, relpath: str, text: str, meta: dict, split_key: str | None = None):
+    """Every function of one decoded `.py` file as `SourceRow`s (meta + `qualname`, `lineno`), or one `Skip`.
+
+    The split is a hash of `split_key` (default: the path), shared by all functions of the file.
+    """
+    try:
+        with warnings.catch_warnings():  # warnings about the parsed project's code are not ours to print
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            functions = every_function_source(text)
+    except IRError as e:
+        yield Skip(order_key(file_index, 0), e.reason, f"{relpath}: {e}")
+        return
+    split = split_of_path(split_key or relpath)
+    for k, fn in enumerate(functions, start=1):
+        row_meta = {**meta, "qualname": fn.qualname, "lineno": fn.lineno}
+        yield SourceRow(
+            order_key(file_index, k), split, fn.src, row_meta, func_name=fn.qualname.rsplit(".", 1)[-1]
+        )
+
+
 class LocalFolderSource(Source):
     name = "local"
     config = "local"
@@ -104,12 +125,17 @@ class LocalFolderSource(Source):
 
         return Features({"path": Value("string"), "qualname": Value("string"), "lineno": Value("int32")})
 
-    def shards(self, num_proc, part=(0, 1)):
-        machine, machines = part
-        return list(enumerate(self.files))[machine::machines]
+    def shards(self, n):
+        n = max(1, n)
+        return [(k, n) for k in range(n)]
 
     def read_shard(self, shard):
-        file_index, relpath = shard
+        """The files of share k of n (contiguous in the sorted file list), each read whole."""
+        k, n = shard
+        for file_index in share(len(self.files), k, n):
+            yield from self._read_file(file_index, self.files[file_index])
+
+    def _read_file(self, file_index: int, relpath: str):
         order = order_key(file_index, 0)
         try:
             data = (self.root / relpath).read_bytes()
@@ -125,20 +151,7 @@ class LocalFolderSource(Source):
         except (UnicodeDecodeError, SyntaxError, LookupError) as e:
             yield Skip(order, "decode_error", f"{relpath}: not decodable as declared (default UTF-8): {e}")
             return
-        try:
-            with warnings.catch_warnings():  # warnings about the parsed project's code are not ours to print
-                warnings.simplefilter("ignore", SyntaxWarning)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                functions = every_function_source(text)
-        except IRError as e:
-            yield Skip(order, e.reason, f"{relpath}: {e}")
-            return
-        split = split_of_path(relpath)
-        for k, fn in enumerate(functions, start=1):
-            meta = {"path": relpath, "qualname": fn.qualname, "lineno": fn.lineno}
-            yield SourceRow(
-                order_key(file_index, k), split, fn.src, meta, func_name=fn.qualname.rsplit(".", 1)[-1]
-            )
+        yield from python_file_rows(file_index, relpath, text, {"path": relpath})
 
     def input_description(self):
         return f"{self.root} ({len(self.files)} .py files)"

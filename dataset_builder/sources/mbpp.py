@@ -8,7 +8,7 @@ upstream's, by task_id: prompt 1-10, test 11-510, validation 511-600, train
 import json
 from pathlib import Path
 
-from .base import Skip, Source, SourceRow, order_key
+from .base import Skip, Source, SourceRow, order_key, share
 from .hub import HUB_PREFIX, hub_shards, parse_hub_input, read_hub_shard
 from .jsonl import check_input_files, jsonl_shards, read_jsonl_shard
 
@@ -65,16 +65,16 @@ class MBPPSource(Source):
             }
         )
 
-    def shards(self, num_proc, part=(0, 1)):
-        return jsonl_shards([self.path], num_proc, part)
+    def shards(self, n):
+        return jsonl_shards([self.path], n)
 
     def read_shard(self, shard):
         for item in read_jsonl_shard(shard):
             if isinstance(item, Skip):
                 yield item
             else:
-                order, line_no, obj = item
-                yield self._row(order, f"{Path(self.path).name}:{line_no}", obj)
+                order, where, obj = item
+                yield self._row(order, where, obj)
 
     def _row(self, order, where, obj):
         split = split_of_task(obj.get("task_id"))
@@ -111,26 +111,25 @@ class SanitizedMBPPSource(MBPPSource):
             }
         )
 
-    def shards(self, num_proc, part=(0, 1)):
-        machine, machines = part
-        n_shards = max(1, num_proc)
-        return [(machine + machines * k, machines * n_shards) for k in range(n_shards)]
+    def shards(self, n):
+        n = max(1, n)
+        return [(k, n) for k in range(n)]
 
     def read_shard(self, shard):
-        residue, modulus = shard
+        k, n = shard
         name = Path(self.path).name
         try:
             with open(self.path, "rb") as f:
                 problems = json.loads(f.read())
         except (OSError, ValueError) as e:
-            if residue == 0:
+            if k == 0:
                 yield Skip(0, "invalid_json", f"{name}: {e}")
             return
         if not isinstance(problems, list):
-            if residue == 0:
+            if k == 0:
                 yield Skip(0, "not_an_object", f"{name}: expected a JSON array of problems")
             return
-        for i in range(residue, len(problems), modulus):
+        for i in share(len(problems), k, n):
             obj = problems[i]
             order = order_key(0, i + 1)
             if not isinstance(obj, dict):
@@ -157,8 +156,8 @@ class HubMBPPSource(MBPPSource):
             return SanitizedMBPPSource.metadata_features(self)
         return MBPPSource.metadata_features(self)
 
-    def shards(self, num_proc, part=(0, 1)):
-        return hub_shards(self.repo_id, self.hub_config, list(self.UPSTREAM_SPLITS), num_proc, part)
+    def shards(self, n):
+        return hub_shards(self.repo_id, self.hub_config, list(self.UPSTREAM_SPLITS), n)
 
     def read_shard(self, shard):
         for item in read_hub_shard(shard):

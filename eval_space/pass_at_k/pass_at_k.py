@@ -7,7 +7,13 @@ import datasets
 import evaluate
 import numpy as np
 
+from .judge import InProcessPlan, plan_for_test
+from .plain_data import NotPlainData
 from .sandbox import Limits, SandboxExecutor
+
+# `evaluate.load` copies only the files this one imports at top level (no comment on those lines: it would
+# read one as a URL); the judge decodes the candidates' results with plain_data.
+DECODE_ERRORS = (NotPlainData,)
 
 _CITATION = """\
 @misc{chen2021codex,
@@ -143,20 +149,75 @@ def score_candidates(
     # Sample-major order (every problem's first candidate, then every second one, ...): the copies of a
     # slow problem (MBPP 123 takes ~5 s) then run one after another on one worker, not on all at once.
     order = sorted((j, i) for i, candidates in enumerate(predictions) for j in range(len(candidates)))
-    jobs = [(predictions[i][j], references[i]) for j, i in order]
+    plans = plans_for(references)
+    # Rows the task could not build a judge for (malformed, or a canonical solution failing its own
+    # inputs) are left out of the score, named with the reason.
+    bad_rows = {
+        names[i]: plan.bad_reason for i, plan in enumerate(plans) if getattr(plan, "bad_reason", None)
+    }
+    order = [(j, i) for j, i in order if names[i] not in bad_rows]
+    jobs = [plans[i].job(predictions[i][j]) for j, i in order]
     if executor is None:
         limits = Limits(timeout=timeout) if timeout is not None else Limits()
         with SandboxExecutor(workers=num_workers, limits=limits, isolation=isolation) as owned:
             outcomes, isolation_used = owned.run(jobs, progress=progress), owned.isolation
     else:
         outcomes, isolation_used = executor.run(jobs, progress=progress), executor.isolation
-    results = [[None] * len(candidates) for candidates in predictions]
+    results = [[] if names[i] in bad_rows else [None] * len(c) for i, c in enumerate(predictions)]
     for (j, i), outcome in zip(order, outcomes, strict=True):
-        results[i][j] = outcome
-    total = [len(r) for r in results]
-    correct = [sum(o["passed"] for o in r) for r in results]
-    scores = {f"pass@{kk}": float(estimate_pass_at_k(total, correct, kk).mean()) for kk in ks}
-    return {**scores, "results": results, "isolation": isolation_used}
+        results[i][j] = plans[i].verdict(outcome)
+    scored = [r for r in results if r]
+    total = [len(r) for r in scored]
+    correct = [sum(o["passed"] for o in r) for r in scored]
+    scores = {f"pass@{kk}": _mean(estimate_pass_at_k(total, correct, kk)) for kk in ks}
+    flat = [o for r in scored for o in r]
+    if any("passed_plus" in o for o in flat):  # EvalPlus: base + plus tests
+        correct_plus = [sum(bool(o.get("passed_plus")) for o in r) for r in scored]
+        scores.update({f"pass@{kk}+": _mean(estimate_pass_at_k(total, correct_plus, kk)) for kk in ks})
+    if any("tests" in o for o in flat):  # APPS: per-test outcomes
+        fractions = [[_test_fraction(o) for o in r] for r in scored]
+        scores["strict_accuracy"] = float(np.mean([np.mean([f == 1.0 for f in r]) for r in fractions]))
+        scores["test_case_accuracy"] = float(np.mean([np.mean(r) for r in fractions]))
+    in_process = {name: plan.reason for name, plan in zip(names, plans, strict=True) if not is_judged(plan)}
+    verdicts = {"judge": len(plans) - len(in_process) - len(bad_rows), "in-process": len(in_process)}
+    return {
+        **scores,
+        "results": results,
+        "isolation": isolation_used,
+        "verdicts": verdicts,
+        "in_process_problems": in_process,
+        "bad_rows": bad_rows,
+        "n_scored": len(scored),
+    }
+
+
+def plans_for(references) -> list:
+    """A judge plan per problem: test programs (strings) are split into probes and checks where their
+    shape allows (else run in-process); plan objects of the tasks (EvalPlus, APPS) pass through."""
+    cache = {}
+    plans = []
+    for reference in references:
+        if isinstance(reference, str):
+            if reference not in cache:
+                cache[reference] = plan_for_test(reference)
+            plans.append(cache[reference])
+        else:
+            plans.append(reference)
+    return plans
+
+
+def _mean(values) -> float:
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def _test_fraction(outcome) -> float:
+    """APPS: the share of a candidate's tests that pass (a compile error or a crash before any test: 0)."""
+    tests = outcome.get("tests") or []
+    return sum(t is True for t in tests) / len(tests) if tests else 0.0
+
+
+def is_judged(plan) -> bool:
+    return not isinstance(plan, InProcessPlan)
 
 
 def normalize_ks(k) -> list[int]:

@@ -65,6 +65,13 @@ import signal
 import sys
 import time
 
+try:  # imported as eval_space.pass_at_k.sandbox (or as evaluate's copy of the metric)
+    from . import plain_data
+except ImportError:  # run as the fork server's script: plain_data.py sits next to it
+    sys.dont_write_bytecode = True  # `-I` ignores PYTHONDONTWRITEBYTECODE; never write into the checkout
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import plain_data
+
 ISOLATION_MODES = ("auto", "namespaces", "userns", "rlimits")
 
 CLONE_NEWNS = 0x00020000
@@ -101,8 +108,8 @@ OUTPUT_TAIL_CHARS = 2000  # kept per outcome, so results files stay small
 class Limits(
     collections.namedtuple(
         "Limits",
-        "timeout memory_bytes file_size_bytes max_processes output_bytes scratch_bytes",
-        defaults=(20.0, 2 << 30, 16 << 20, 64, 1 << 20, 256 << 20),
+        "timeout memory_bytes file_size_bytes max_processes output_bytes scratch_bytes result_bytes",
+        defaults=(20.0, 2 << 30, 16 << 20, 64, 1 << 20, 256 << 20, 64 << 20),
     )
 ):
     """Per-candidate limits (a namedtuple, not a dataclass: `dataclasses` would pull `inspect` into the
@@ -111,7 +118,8 @@ class Limits(
     timeout: wall-clock seconds (20: MBPP task 123 alone takes ~5 s, and machines are busy);
     memory_bytes: RLIMIT_AS (2 GiB); file_size_bytes: RLIMIT_FSIZE, any single file (16 MiB);
     max_processes: RLIMIT_NPROC, binding under the `uid` or `user` layer (64); output_bytes: stdout+stderr
-    captured, writing more fails the candidate (1 MiB); scratch_bytes: the private tmpfs (256 MiB).
+    captured, writing more fails the candidate (1 MiB); scratch_bytes: the private tmpfs (256 MiB);
+    result_bytes: the encoded results of one candidate's probes (or its stdout in stdin mode), 64 MiB.
     """
 
     __slots__ = ()
@@ -168,8 +176,12 @@ class ForkServer:
             raise SandboxError(f"fork server exited with status {self._proc.returncode}: {err}")
         return json.loads(line)
 
-    def run(self, program: str, test: str) -> dict:
-        self._proc.stdin.write(json.dumps({"program": program, "test": test}).encode() + b"\n")
+    def run(self, job) -> dict:
+        """job: a dict (see `_Server.run_job`), or a (program, test) pair: an in-process job."""
+        if not isinstance(job, dict):
+            program, test = job
+            job = {"program": program, "test": test}
+        self._proc.stdin.write(json.dumps(job).encode() + b"\n")
         self._proc.stdin.flush()
         return self._read_line()
 
@@ -219,10 +231,10 @@ class SandboxExecutor:
         self.uids = {server.uid for server in self._servers} - {None}  # grows if a server is replaced
         self._lock = threading.Lock()
 
-    def _run_one(self, job: tuple[str, str]) -> dict:
+    def _run_one(self, job) -> dict:
         server = self._idle.get()
         try:
-            return server.run(*job)
+            return server.run(job)
         except (SandboxError, OSError, ValueError):
             # The server died (it never should); replace it and report this candidate as a sandbox failure.
             server.close()
@@ -237,7 +249,8 @@ class SandboxExecutor:
             self._idle.put(server)
 
     def run(self, jobs, progress=None) -> list[dict]:
-        """jobs: iterable of (program, test). progress: optional callable invoked once per finished job."""
+        """jobs: iterable of (program, test) pairs or job dicts (`_Server.run_job`). progress: optional
+        callable invoked once per finished job."""
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         jobs = list(jobs)
@@ -503,50 +516,89 @@ class _Server:
             buffer += chunk
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
-                job = json.loads(line)
-                _write_line(1, self.run_job(job["program"], job["test"]))
+                _write_line(1, self.run_job(json.loads(line)))
         if "mount" not in self.layers:
             shutil.rmtree(self.work_root, ignore_errors=True)
 
-    def run_job(self, program: str, test: str) -> dict:
+    def run_job(self, job: dict) -> dict:
+        """Three kinds of job, all {"program": source, ...}:
+
+        - {"test": source}: in-process (the old way): the test code runs after the program in the same
+          interpreter; passing means the tests ran to their end (a nonce the candidate could forge).
+        - {"probes": [{"expr": source} | {"call": name, "args": encoded list, "method_of": class?}],
+           "setup": source, "probe_timeouts": [seconds]}: the program runs, then each probe; each result
+          comes back as encoded plain data for the judge (nothing is judged here).
+        - {"stdin": text}: the program runs as a script with `text` on its standard input; its standard
+          output comes back for the judge.
+        Optional in all: "prelude" (source run before the program, e.g. APPS's imports), "timeout"
+        (wall-clock seconds for this job, instead of the limits' own), "result_bytes" (its results' cap).
+        """
         sandbox_dir = None
         try:
             sandbox_dir = os.path.join(self.work_root, f"candidate-{secrets.token_hex(8)}")
             os.mkdir(sandbox_dir, 0o700)
             if self.uid is not None:
                 os.chown(sandbox_dir, self.uid, self.uid)
-            return self._supervise(sandbox_dir, program, test)
+            return self._supervise(sandbox_dir, job)
         except Exception as e:  # the server must always answer
             return _outcome("failed", f"SandboxError: {type(e).__name__}: {e}", "", 0.0, self.isolation)
         finally:
             if sandbox_dir is not None:
                 shutil.rmtree(sandbox_dir, ignore_errors=True)
 
-    def _supervise(self, sandbox_dir: str, program: str, test: str) -> dict:
+    def _supervise(self, sandbox_dir: str, job: dict) -> dict:
+        kind = "probes" if "probes" in job else "stdin" if "stdin" in job else "test"
         nonce = secrets.token_hex(16)
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()
+        stdout_r, stdout_w = os.pipe() if kind == "stdin" else (None, None)
+        if kind == "stdin":
+            with open(os.path.join(sandbox_dir, ".stdin"), "w", encoding="utf-8") as f:
+                f.write(job["stdin"])
         gc.freeze()
         start = time.monotonic()
         child = os.fork()
         if child == 0:
-            self._run_candidate(sandbox_dir, program, test, nonce, result_w, output_w)
-        os.close(result_w)
-        os.close(output_w)
-        results, output, status, timed_out, output_capped = self._watch(child, result_r, output_r)
+            self._run_candidate(sandbox_dir, job, kind, nonce, result_w, output_w, stdout_w)
+        for fd in (result_w, output_w, stdout_w):
+            if fd is not None:
+                os.close(fd)
+        timeout = float(job.get("timeout") or self.limits.timeout)
+        result_cap = int(job.get("result_bytes") or self.limits.result_bytes)
+        watched = self._watch(
+            child, result_r, output_r, stdout_r, timeout, job.get("probe_timeouts"), result_cap
+        )
         seconds = time.monotonic() - start
         self._kill_stragglers(child)
-        return _classify(results, nonce, status, timed_out, output_capped, output, seconds, self.isolation)
+        if kind == "test":
+            return _classify(*watched[:5], nonce, seconds, self.isolation)
+        outcome = _report(kind, *watched[:-1], seconds, self.isolation)
+        if job.get("time_probes"):
+            outcome["line_seconds"] = watched[-1]
+        return outcome
 
-    def _watch(self, child: int, result_r: int, output_r: int):
-        deadline = time.monotonic() + self.limits.timeout
+    def _watch(self, child, result_r, output_r, stdout_r, timeout, probe_timeouts, result_cap):
+        """Collects the child's channels until it exits or a deadline passes.
+
+        probe_timeouts: per probe, seconds from the previous result line (the first from the "ready" line):
+        the judge's own clock, so a slow probe is cut off however the candidate treats its signals."""
+        started = time.monotonic()
+        deadline = started + timeout
         pidfd = os.pidfd_open(child)
-        results, output = bytearray(), bytearray()
-        output_capped = timed_out = False
-        open_fds = {result_r, output_r}
+        buffers = {result_r: bytearray(), output_r: bytearray()}
+        caps = {result_r: result_cap, output_r: self.limits.output_bytes}
+        if stdout_r is not None:
+            buffers[stdout_r] = bytearray()
+            caps[stdout_r] = result_cap
+        capped = set()
+        timed_out = False
+        lines_seen, line_deadline = 0, None  # lines on the result channel; the current probe's deadline
+        line_times = []  # when each result line arrived (seconds from the start): trusted probe timings
+        open_fds = set(buffers)
         status = None
         while status is None:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = min(deadline, line_deadline or deadline) - now
             if remaining <= 0:
                 timed_out = True
                 status = self._kill(child).get(child)
@@ -560,26 +612,49 @@ class _Server:
                 if not chunk:
                     open_fds.discard(fd)
                     os.close(fd)
-                elif fd == result_r:
-                    if len(results) < 1 << 16:
-                        results += chunk
-                else:
-                    output += chunk
-                    if len(output) > self.limits.output_bytes:
-                        # Stop reading: further writes by the candidate fail, and so does the candidate.
-                        output_capped = True
-                        open_fds.discard(fd)
-                        os.close(fd)
+                    continue
+                buffers[fd] += chunk
+                if len(buffers[fd]) > caps[fd]:
+                    # Stop reading: further writes by the candidate fail, and so does the candidate.
+                    capped.add(fd)
+                    open_fds.discard(fd)
+                    os.close(fd)
+                if fd == result_r:
+                    new_lines = chunk.count(b"\n")
+                    line_times.extend([round(time.monotonic() - started, 6)] * new_lines)
+                    if new_lines and probe_timeouts:
+                        lines_seen += new_lines
+                        probe = lines_seen - 1  # line 0 is "ready"; line j+1 is probe j's result
+                        line_deadline = (
+                            time.monotonic() + probe_timeouts[probe] if probe < len(probe_timeouts) else None
+                        )
         if status is None:
             status = os.waitpid(child, 0)[1]
         os.close(pidfd)
-        for fd in open_fds:  # whatever is already buffered; never block on a straggler
+        for fd in open_fds:  # all that is already buffered (up to the cap); never block on a straggler
             os.set_blocking(fd, False)
             with contextlib.suppress(BlockingIOError):
-                chunk = os.read(fd, 1 << 16)
-                (results if fd == result_r else output).extend(chunk)
+                while len(buffers[fd]) <= caps[fd]:
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        break
+                    buffers[fd].extend(chunk)
+                    if fd == result_r:
+                        line_times.extend([round(time.monotonic() - started, 6)] * chunk.count(b"\n"))
+            if len(buffers[fd]) > caps[fd]:
+                capped.add(fd)
             os.close(fd)
-        return bytes(results), bytes(output), status, timed_out, output_capped
+        stdout = bytes(buffers[stdout_r]) if stdout_r is not None else None
+        return (
+            bytes(buffers[result_r]),
+            status,
+            timed_out,
+            output_r in capped,
+            bytes(buffers[output_r]),
+            stdout,
+            result_r in capped or stdout_r in capped,
+            line_times,
+        )
 
     def _kill(self, child: int) -> dict:
         """Returns the statuses of the processes it reaped (the child's among them, in a PID namespace)."""
@@ -601,20 +676,22 @@ class _Server:
 
     # -- the candidate process (untrusted from the first line of its program)
 
-    def _run_candidate(self, sandbox_dir, program, test, nonce, result_w, output_w):
+    def _run_candidate(self, sandbox_dir, job, kind, nonce, result_w, output_w, stdout_w):
         try:
             os.setsid()
             os.chdir(sandbox_dir)
-            null = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(null, 0)
-            os.dup2(output_w, 1)
+            stdin = os.open(".stdin" if kind == "stdin" else os.devnull, os.O_RDONLY)
+            os.dup2(stdin, 0)
+            os.dup2(stdout_w if kind == "stdin" else output_w, 1)
             os.dup2(output_w, 2)
             result_fd = os.dup2(result_w, 3)
             os.closerange(4, 65536)
-            self._apply_limits()
+            self._apply_limits(float(job.get("timeout") or self.limits.timeout))
             os.environ.clear()
             os.environ.update(MINIMAL_ENV, HOME=sandbox_dir, TMPDIR=sandbox_dir)
-            sys.stdin = None
+            sys.stdin = (
+                open(0, encoding="utf-8", errors="replace", closefd=False) if kind == "stdin" else None
+            )
             random.seed()
             sys.argv = ["candidate"]
             signal.signal(
@@ -623,13 +700,18 @@ class _Server:
         except BaseException as e:
             _write_all(result_w, json.dumps({"error": f"SandboxError: {type(e).__name__}: {e}"}).encode())
             os._exit(3)
-        _execute(program, test, nonce, result_fd, self.pristine_builtins)
+        if kind == "test":
+            _execute(
+                job.get("prelude", "") + job["program"], job["test"], nonce, result_fd, self.pristine_builtins
+            )
+        else:
+            _execute_for_judge(job, kind, result_fd)
 
-    def _apply_limits(self):
+    def _apply_limits(self, timeout: float):
         import resource
 
         limits = self.limits
-        cpu = int(limits.timeout) + 1
+        cpu = int(timeout) + 1
         for limit, value in (
             (resource.RLIMIT_CPU, cpu),
             (resource.RLIMIT_AS, limits.memory_bytes),
@@ -675,6 +757,125 @@ def _execute(program: str, test: str, nonce: str, result_fd: int, pristine_built
     _flush_std_streams()
     _write_all(result_fd, json.dumps({"finished": nonce}).encode() + b"\n")
     os._exit(0)
+
+
+def _execute_for_judge(job: dict, kind: str, result_fd: int):
+    """The candidate's side of a judged job: run it, report what it computes, decide nothing.
+
+    Result lines on fd 3: `C <json message>` (does not compile), `E <json message>` (raised while loading),
+    `R` (loaded), then per probe `<i> <encoded value>` or `<i> !<json message>`, and `D` (done). All of it
+    is the candidate's to forge; the judge trusts none of it beyond "these are plain values"."""
+
+    def send(line: str):
+        _write_all(result_fd, line.encode("utf-8", errors="replace") + b"\n")
+
+    source = job.get("prelude", "") + job["program"]
+    try:
+        code = compile(source, "<candidate>", "exec")
+    except BaseException as e:
+        send("C " + json.dumps(_message(e)))
+        os._exit(1)
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    try:
+        if not job.get("run_per_probe"):  # stdin programs run once per probe, each in a fresh process
+            exec(code, namespace)
+        if kind == "probes" and job.get("setup"):
+            exec(compile(job["setup"], "<setup>", "exec"), namespace)
+    except SystemExit as e:
+        if kind == "stdin" and e.code in (None, 0):  # a script that ends with exit() has finished
+            _flush_std_streams()
+            send("R")
+            send("D")
+            os._exit(0)
+        _flush_std_streams()
+        send("E " + json.dumps(_message(e)))
+        os._exit(1)
+    except BaseException as e:
+        _flush_std_streams()
+        send("E " + json.dumps(_message(e)))
+        os._exit(1)
+    _flush_std_streams()
+    send("R")
+    for index, probe in enumerate(job.get("probes", ())):
+        try:
+            if "expr" in probe:
+                value = eval(compile(probe["expr"], f"<probe {index}>", "eval"), namespace)
+            elif "stdin" in probe:
+                value = _run_with_stdin(code, probe["stdin"], index)
+            else:
+                owner = probe.get("method_of")
+                function = getattr(namespace[owner](), probe["call"]) if owner else namespace[probe["call"]]
+                value = function(*plain_data.decode(probe["args"]))
+                if probe.get("transform") == "is_not_none":  # EvalPlus: tasks whose output is only checked
+                    value = value is not None  # for being there
+                elif probe.get("transform") == "bool_or_not_none":
+                    value = value if type(value) is bool else value is not None
+            line = f"{index} {plain_data.encode(value, _normalize)}"
+        except BaseException as e:  # SystemExit in a probe fails that probe
+            line = f"{index} !{json.dumps(_message(e))}"
+        _flush_std_streams()
+        send(line)
+    send("D")
+    os._exit(0)
+
+
+def _run_with_stdin(code, text: str, index: int) -> str:
+    """Run the compiled program as a script in a fresh child with `text` on stdin; return its stdout.
+    A crash (an exception, a non-zero exit, a signal) raises: the judge records it as a runtime error."""
+    path = f".stdin-{index}"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.dup2(os.open(path, os.O_RDONLY), 0)
+            os.dup2(write_end, 1)
+            sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+            exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        except SystemExit as e:
+            _flush_std_streams()
+            os._exit(0 if e.code in (None, 0) else 1)
+        except BaseException as e:
+            with contextlib.suppress(BaseException):
+                sys.stderr.write(_message(e) + "\n")
+            _flush_std_streams()
+            os._exit(1)
+        _flush_std_streams()
+        os._exit(0)
+    os.close(write_end)
+    chunks, size = [], 0
+    while chunk := os.read(read_end, 1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > plain_data.MAX_BYTES:
+            os.kill(pid, signal.SIGKILL)
+            break
+    os.close(read_end)
+    status = os.waitpid(pid, 0)[1]
+    if size > plain_data.MAX_BYTES:
+        raise RuntimeError("OutputLimitExceeded: standard output larger than the cap")
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise RuntimeError("RuntimeError: the program exited abnormally")
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _message(e: BaseException) -> str:
+    try:
+        return f"{type(e).__name__}: {e}"[:500]
+    except BaseException:  # a hostile __str__
+        return type(e).__name__
+
+
+def _normalize(value):
+    """Standard-library containers that compare equal to plain data cross as that plain data."""
+    t = type(value)
+    if t in (collections.OrderedDict, collections.defaultdict, collections.Counter):
+        return dict(dict.items(value))
+    if isinstance(value, tuple) and isinstance(getattr(t, "_fields", None), tuple):  # a namedtuple
+        return tuple(tuple.__iter__(value))
+    return None
 
 
 def _restore_builtins(pristine_builtins: dict):
@@ -765,7 +966,38 @@ def _drop_all_capabilities():
     _libc_call("capset", ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)()))
 
 
-def _classify(results, nonce, status, timed_out, output_capped, output, seconds, isolation) -> dict:
+def _report(
+    kind, results, status, timed_out, output_capped, output, stdout, results_capped, seconds, isolation
+):
+    """A judged job's outcome: what the candidate reported, for the judge to decide on (never "passed")."""
+    text = output.decode(errors="replace")
+    exit_code, signal_number = _decode_status(status)
+    if timed_out:
+        state, error = "timed out", "TimeoutError: wall-clock limit reached"
+    elif output_capped:
+        state, error = "failed", "OutputLimitExceeded: captured output cap reached"
+    elif results_capped:
+        state, error = "failed", "ResultLimitExceeded: results larger than the cap"
+    elif signal_number is not None:
+        if signal_number == signal.SIGXCPU:
+            state, error = "timed out", "TimeoutError: CPU-time limit reached"
+        else:
+            reason = {signal.SIGXFSZ: "FileSizeLimitExceeded", signal.SIGSEGV: "SegmentationFault"}.get(
+                signal_number, "Killed"
+            )
+            state, error = "failed", f"{reason}: killed by {signal.Signals(signal_number).name}"
+    elif exit_code == 0:
+        state, error = "finished", None
+    else:
+        state, error = "failed", f"EarlyExit: exited with status {exit_code}"
+    outcome = _outcome(state, error, text, seconds, isolation)
+    outcome["results"] = results.decode("utf-8", errors="replace")
+    if stdout is not None:
+        outcome["stdout"] = stdout.decode("utf-8", errors="replace")
+    return outcome
+
+
+def _classify(results, status, timed_out, output_capped, output, nonce, seconds, isolation) -> dict:
     text = output.decode(errors="replace")
     if timed_out:
         return _outcome("timed out", "TimeoutError: wall-clock limit reached", text, seconds, isolation)

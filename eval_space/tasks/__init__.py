@@ -5,11 +5,13 @@ a raw completion into the program that runs (`postprocess_generation`) and how t
 (`process_results`, through the sandboxed pass@k metric).
 """
 
+from .apps import APPS
 from .base import Task, TaskDataError
+from .evalplus import HumanEvalPlus, MBPPPlus
 from .humaneval import HumanEval
 from .mbpp import MBPP
 
-TASKS = {"mbpp": MBPP, "humaneval": HumanEval}
+TASKS = {"mbpp": MBPP, "humaneval": HumanEval, "mbpp+": MBPPPlus, "humaneval+": HumanEvalPlus, "apps": APPS}
 
 
 def get_task(name: str, **kwargs) -> Task:
@@ -20,4 +22,14 @@ def get_task(name: str, **kwargs) -> Task:
     return task_class(**kwargs)
 
 
-__all__ = ["TASKS", "HumanEval", "MBPP", "Task", "TaskDataError", "get_task"]
+__all__ = [
+    "APPS",
+    "TASKS",
+    "HumanEval",
+    "HumanEvalPlus",
+    "MBPP",
+    "MBPPPlus",
+    "Task",
+    "TaskDataError",
+    "get_task",
+]

@@ -40,9 +40,18 @@ class Task:
         """The test program, run after a candidate program; it raises to fail it."""
         raise NotImplementedError
 
+    def get_references(self, docs: list[dict], workers=None, isolation="auto") -> list:
+        """What the judge scores against, per doc: the test program (assert-style tasks) or a judge plan
+        (tasks whose expected outputs come from running something, e.g. EvalPlus's canonical solutions)."""
+        return [self.get_reference(doc) for doc in docs]
+
     def get_solution(self, doc: dict) -> str:
         """The dataset's reference solution as a runnable program (it must pass `get_reference`)."""
         raise NotImplementedError
+
+    def get_entry_point(self, doc: dict) -> str | None:
+        """The function the tests call (what `--sanitize` keeps), None for whole programs (APPS stdin)."""
+        return doc.get("entry_point") or doc.get("fn_name")
 
     def get_problem_id(self, doc: dict) -> str:
         return str(doc["task_id"])

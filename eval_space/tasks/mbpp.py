@@ -123,5 +123,16 @@ class MBPP(Task):
     def get_solution(self, doc: dict) -> str:
         return doc["code"]
 
+    def get_entry_point(self, doc: dict) -> str | None:
+        """MBPP rows name no entry point: the function its first assert calls."""
+        import re
+
+        match = (
+            re.match(r"\s*assert\s+(?:[\w.]+\()*?([A-Za-z_]\w*)\(", doc["test_list"][0])
+            if doc["test_list"]
+            else None
+        )
+        return match.group(1) if match else None
+
     def postprocess_generation(self, completion: str, doc: dict) -> str:
         return self.truncate_at_stop(completion)
