@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = {
     "classify": "trainers.classify_cli",
     "evaluate": "eval_space.cli",
     "experiment": "trainers.experiment",
+    "report": "eval_space.report",
     "publish": "codereps.publish",
     "leaderboard": "eval_space.leaderboard.cli",
 }

@@ -1,0 +1,94 @@
+"""`codereps report RUN`: the table, PNGs and paired comparisons from a run folder's results alone."""
+
+import json
+
+import pytest
+
+from codereps.cli import main
+from eval_space.report import ReportError, compare, load_results, write_report
+from trainers.experiment import plan_models
+
+
+def _write(run, variant, seed, correct, warmup=None, **extra):
+    name = f"m-{variant}{'-warm' if warmup else ''}-s{seed}"
+    results = {
+        "model": name,
+        "variant": variant,
+        "task": "mbpp",
+        "seed": seed,
+        "warmup": warmup,
+        "ir_source": {"A": "none", "C-plan": "generated"}.get(variant, "reference"),
+        "ir_encoding": None if variant == "A" else "ir-tokens",
+        "pass@1": sum(correct) / len(correct),
+        "n_samples": 1,
+        "temperature": 0.0,
+        "ir_tokens_per_prompt": 0.0 if variant != "C" else 20.0,
+        "generated_tokens_per_problem": 50.0,
+        "timings": {"generation_s": 3.0},
+        "train_wall_time_s": 10.0,
+        "per_problem": [{"task_id": str(i), "n": 1, "correct": c} for i, c in enumerate(correct)],
+        **extra,
+    }
+    (run / "results").mkdir(parents=True, exist_ok=True)
+    (run / "results" / f"{name}.json").write_text(json.dumps(results))
+    log = run / "models" / name
+    log.mkdir(parents=True, exist_ok=True)
+    (log / "training_log.json").write_text(
+        json.dumps({"loss_curve": [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.5}]})
+    )
+
+
+def test_report_aggregates_seeds_and_pairs_against_a(tmp_path, capsys):
+    warm = {"corpus": "build/corpus:local", "steps": 200, "encoding": "ir-tokens"}
+    for seed in (0, 1):
+        _write(tmp_path, "A", seed, [1, 0, 0, 0, 0, 0, 1, 0])
+        _write(tmp_path, "C", seed, [1, 1, 0, 0, 1, 0, 1, 0])
+        _write(tmp_path, "C-plan", seed, [1, 0, 0, 0, 0, 0, 0, 0], warmup=warm, ir_fidelity=0.25)
+    assert main(["report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "paired vs m-A on the same 8 problems, seed(s) 0, 1" in printed
+
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert [r["variant"] for r in summary] == ["A", "C", "C-plan-warm"]
+    c = summary[1]
+    assert c["pass@1"] == pytest.approx(0.5) and c["seeds"] == [0, 1] and c["pass@1_ci95"][0] < 0.5
+    comparisons = json.loads((tmp_path / "comparisons.json").read_text())
+    assert [(x["variant"], x["seed"]) for x in comparisons] == [
+        ("C", 0),
+        ("C", 1),
+        ("C", None),
+        ("C-plan-warm", 0),
+        ("C-plan-warm", 1),
+        ("C-plan-warm", None),
+    ]
+    assert comparisons[2]["pass@1_difference"] == pytest.approx(0.25) and comparisons[2]["better_on"] == 2
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "| C-plan-warm | written by the model | ir-tokens | corpus:local, 200 steps | 0,1 |" in readme
+    assert "0.250" in readme  # the warm plan variant's IR fidelity
+    for png in ("pass_at_1", "pass_at_1_vs_tokens", "loss_curves", "paired_vs_A"):
+        assert (tmp_path / "report" / f"{png}.png").stat().st_size > 1000
+
+
+def test_report_without_a_has_no_comparisons_and_bad_folders_are_one_line(tmp_path, capsys):
+    _write(tmp_path, "C", 0, [1, 0])
+    assert compare(load_results(tmp_path)) == []
+    assert write_report(tmp_path)["comparisons"] == []
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    assert "no results/ folder" in capsys.readouterr().err
+    (tmp_path / "results" / "bad.json").write_text("{")
+    with pytest.raises(ReportError, match="bad.json: not JSON"):
+        load_results(tmp_path)
+
+
+def test_models_are_planned_per_seed_cold_first_then_warm_twins():
+    specs = plan_models(["A", "C", "C-plan"], [0, 1], ["C-plan"])
+    assert [s.name("p") for s in specs] == [
+        "p-A-s0",
+        "p-C-s0",
+        "p-C-plan-s0",
+        "p-C-plan-warm-s0",
+        "p-A-s1",
+        "p-C-s1",
+        "p-C-plan-s1",
+        "p-C-plan-warm-s1",
+    ]
