@@ -186,7 +186,11 @@ def _complete(*paths: Path) -> bool:
 def _codereps(argv: list[str], what: str) -> None:
     from codereps.cli import main as codereps_main
 
-    if codereps_main(argv) != 0:
+    try:
+        status = codereps_main(argv)
+    except SystemExit as e:  # argparse rejected the arguments (its usage line went to the step's log)
+        status = e.code
+    if status != 0:
         raise ExperimentError(f"{what} failed")
 
 
@@ -232,7 +236,7 @@ def step_warmup_corpus(run: Run) -> str | None:
         return spec
     argv = ["dataset", "build", "--source", "local", "--input", str(source), "--output", str(corpus)]
     with run.console.step(f"warm-up corpus from {source}", "dataset-corpus") as step:
-        _codereps(argv + ["--overwrite", "--num-proc", "2"], f"warm-up corpus build from {source}")
+        _codereps(argv + ["--overwrite", "--workers", "2"], f"warm-up corpus build from {source}")
     run.done(f"warm-up corpus from {source}", corpus / "data" / "local", step.seconds)
     return spec
 
