@@ -8,6 +8,13 @@
 The baseline is plain random batching (padding to the longest row in the batch);
 it is compared in the same process with length-grouped batching (what the
 recipes use) and with TRL's packing (best-fit-decreasing, no padding).
+
+Precision: each cell runs in fp32 and, where the CPU has native bf16 matmul (or on CUDA), in bf16 autocast
+with fp32 master weights (`--precisions`), on the same rows in the same order with the same seed, so the
+bf16 run's loss curve can be read against fp32's step by step:
+
+    python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
+        --ir cfg --batchings grouped --steps 10      # the smol recipe: bf16 vs fp32 for A, B, C
 """
 
 import argparse
@@ -33,7 +40,7 @@ def padding_share(trainer) -> float:
     return real / total
 
 
-def run(variant, batching, base_model, data, workdir, steps, batch_size, ir_tokens, ir="ast"):
+def run(variant, batching, precision, base_model, data, workdir, steps, batch_size, ir_tokens, ir="ast"):
     from trainers.run import train_variant
     from trainers.sft import parse
 
@@ -45,7 +52,8 @@ def run(variant, batching, base_model, data, workdir, steps, batch_size, ir_toke
     dataset, config, split = data
     argv = ["--model_name_or_path", base_model, "--dataset_name", dataset, "--dataset_config", config]
     argv += ["--dataset_train_split", split, "--variant", variant, "--ir", ir, "--merge", "false"]
-    argv += ["--output_dir", str(workdir / f"{variant}-{batching}"), "--max_steps", str(steps)]
+    argv += ["--output_dir", str(workdir / f"{variant}-{batching}-{precision}"), "--max_steps", str(steps)]
+    argv += ["--bf16", "true" if precision == "bf16" else "false", "--seed", "0"]
     argv += ["--per_device_train_batch_size", str(batch_size), "--max_length", "512", "--logging_steps", "1"]
     argv += ["--save_strategy", "no", *extra[batching]]
     if variant == "C":
@@ -68,10 +76,25 @@ def run(variant, batching, base_model, data, workdir, steps, batch_size, ir_toke
     return {
         "variant": variant,
         "batching": batching,
+        "precision": precision,
+        "loss_curve": [round(p["loss"], 4) for p in log["loss_curve"]],
+        "final_loss": log["final_loss"],
         "tokens_per_s": round(log["train_tokens_per_s"], 1),
         "peak_memory_mb": round(log["peak_memory_mb"]),
         "non_padding_share": round(shares[0], 3),
     }
+
+
+def default_precisions() -> list[str]:
+    """fp32, plus bf16 where it is native (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
+    import torch
+
+    from eval_space.generation import cpu_supports_bf16
+
+    native = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_supports_bf16()
+    if not native:
+        print("bf16: this device has no native bf16 matmul (emulated bf16 is slower); fp32 only", flush=True)
+    return ["fp32", "bf16"] if native else ["fp32"]
 
 
 def main():
@@ -90,9 +113,17 @@ def main():
     parser.add_argument("--config", default="mbpp")
     parser.add_argument("--split", default="train")
     parser.add_argument("--ir", default="ast", choices=["ast", "cfg"], help="the IR of variants B and C")
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=["fp32", "bf16"],
+        help="default: fp32, and bf16 where this device has native bf16 matmul",
+    )
     args = parser.parse_args()
-    if "random" not in args.batchings:
-        parser.error("--batchings must include random, the baseline")
+    if len(args.batchings) > 1 and "random" not in args.batchings:
+        parser.error("--batchings must include random, the baseline, when it compares several")
+    precisions = args.precisions or default_precisions()
+    print(f"precisions: {', '.join(precisions)}", flush=True)
     if args.ir == "cfg" and not args.dataset:
         parser.error("--ir cfg needs --dataset (the HumanEval fixture rows carry only the ast)")
 
@@ -123,23 +154,65 @@ def main():
     results = []
     for variant in args.variants:
         for batching in args.batchings:
-            results.append(
-                run(variant, batching, base, data, workdir, args.steps, args.batch_size, ir_tokens)
-            )
-            r = results[-1]
-            print(
-                f"{variant} {batching:<8} {r['tokens_per_s']:>8} tok/s  peak {r['peak_memory_mb']:>5} MB  "
-                f"non-padding {r['non_padding_share']:.1%}",
-                flush=True,
-            )
-    print("\nratios vs random batching (same variant):")
-    for variant in args.variants:
-        base_r = next(r for r in results if r["variant"] == variant and r["batching"] == "random")
-        for r in results:
-            if r["variant"] == variant and r["batching"] != "random":
+            for precision in precisions:
+                results.append(
+                    run(
+                        variant,
+                        batching,
+                        precision,
+                        base,
+                        data,
+                        workdir,
+                        args.steps,
+                        args.batch_size,
+                        ir_tokens,
+                        args.ir,
+                    )
+                )
+                r = results[-1]
                 print(
-                    f"{variant} {r['batching']:<8} tokens/s x{r['tokens_per_s'] / base_r['tokens_per_s']:.2f}  "
-                    f"non-padding {base_r['non_padding_share']:.1%} -> {r['non_padding_share']:.1%}"
+                    f"{variant} {batching:<8} {precision} {r['tokens_per_s']:>8} tok/s  "
+                    f"peak {r['peak_memory_mb']:>5} MB  non-padding {r['non_padding_share']:.1%}  "
+                    f"final loss {r['final_loss']:.4f}",
+                    flush=True,
+                )
+
+    def cell(variant, batching, precision):
+        return next(
+            (
+                r
+                for r in results
+                if (r["variant"], r["batching"], r["precision"]) == (variant, batching, precision)
+            ),
+            None,
+        )
+
+    if len(args.batchings) > 1:
+        print("\nratios vs random batching (same variant and precision):")
+        for variant in args.variants:
+            for precision in precisions:
+                base_r = cell(variant, "random", precision)
+                for batching in args.batchings:
+                    r = cell(variant, batching, precision)
+                    if batching != "random":
+                        print(
+                            f"{variant} {batching:<8} {precision} tokens/s "
+                            f"x{r['tokens_per_s'] / base_r['tokens_per_s']:.2f}  "
+                            f"non-padding {base_r['non_padding_share']:.1%} -> {r['non_padding_share']:.1%}"
+                        )
+    if "bf16" in precisions and "fp32" in precisions:
+        print(f"\nbf16 vs fp32 (same variant, batching, rows, order and seed; {args.steps} steps):")
+        for variant in args.variants:
+            for batching in args.batchings:
+                fp32, bf16 = cell(variant, batching, "fp32"), cell(variant, batching, "bf16")
+                gap = max(
+                    abs(a - b) / a for a, b in zip(fp32["loss_curve"], bf16["loss_curve"], strict=False)
+                )
+                print(
+                    f"{variant} {batching:<8} tokens/s x{bf16['tokens_per_s'] / fp32['tokens_per_s']:.2f}  "
+                    f"final loss {fp32['final_loss']:.4f} -> {bf16['final_loss']:.4f} "
+                    f"({(bf16['final_loss'] - fp32['final_loss']) / fp32['final_loss']:+.2%}); "
+                    f"largest gap on one step {gap:.2%}"
                 )
     (workdir / "train_throughput.json").write_text(json.dumps(results, indent=2))
     print(f"\nwrote {workdir / 'train_throughput.json'}")

@@ -366,11 +366,10 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
     """pass@k of the merged model, its interval, tokens spent and (plan variants) IR fidelity -> results JSON.
 
     False when the results were complete and skipped."""
-    import gc
-
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
+    from codereps.memory import release_memory
     from eval_space.harness import score, write_generations, write_results
     from eval_space.paired import pass_at_1_interval
     from eval_space.plan import (
@@ -405,7 +404,7 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
     generations = apply_postprocess(generations, docs, postprocess_fn)
     device, dtype = str(next(model.parameters()).device), str(next(model.parameters()).dtype)
     del model
-    gc.collect()  # one model in memory at a time
+    release_memory()  # one model in memory at a time
 
     generated = [
         sum(len(tokenizer(c, add_special_tokens=False)["input_ids"]) for c in g["completions"])

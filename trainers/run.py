@@ -8,6 +8,8 @@ from pathlib import Path
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from codereps.memory import release_memory
+
 # The Trainer writes a checkpoint's trainer_state.json last: a folder without it was cut short (a kill or a
 # full disk while saving) and cannot be resumed from.
 COMPLETE_CHECKPOINT_MARKER = "trainer_state.json"
@@ -205,10 +207,14 @@ def fit(
             "hyperparameters": _hyperparameters(training_args, model_args),
         },
     )
+    # the trainer, its optimizer state and the accelerator's references form cycles: collect them now so the
+    # merge below and the evaluation after it do not run beside a dead training graph
     del trainer, model
+    release_memory()
     if merge:
         merged_dir = model_dir / "merged"
         merge_adapter(model_path, adapter_dir, merged_dir, processing_class, ir_tokens)
+        release_memory()
         for name in ("training_log.json", "loss.png"):
             shutil.copy(model_dir / name, merged_dir / name)
     print(f"[{label}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from codereps.memory import memory_line
+
 
 class StepFailed(RuntimeError):
     """A step raised: what failed, why, and where its log is."""
@@ -77,6 +79,8 @@ class Console:
             raise StepFailed(title, log, e) from e
         finally:
             timer.seconds = time.perf_counter() - timer.started
+            # into the step's log: what a long study holds in memory, step by step
+            print(f"[{title}] {timer.seconds:.1f} s; {memory_line()}", flush=True)
             if ticker is not None:
                 ticker.set()
             if log is not None:
