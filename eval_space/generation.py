@@ -45,6 +45,9 @@ def default_batch_size(device) -> int:
     return 128 if str(device).startswith("cuda") else 64
 
 
+# the prompt length a full batch is sized for: above it, a batch holds fewer rows (`plan_batches`)
+CACHE_ROW = 256
+
 _PROBE_CACHE: dict = {}
 
 
@@ -164,8 +167,7 @@ def generate_texts(
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
     results: list[Completion | None] = [None] * len(prompts)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in plan_batches([len(encoded[i]) for i in order], order, batch_size, max_new_tokens):
             for row, completion in zip(
                 rows,
                 _decode_batch(
@@ -183,6 +185,25 @@ def generate_texts(
                 results[row] = completion
     texts = tokenizer.batch_decode([c.text for c in results], skip_special_tokens=True)
     return [Completion(text, c.new_tokens, c.stop) for text, c in zip(texts, results, strict=True)]
+
+
+def plan_batches(
+    lengths: list[int], order: list[int], batch_size: int, max_new_tokens: int
+) -> list[list[int]]:
+    """Cut `order` (rows sorted longest prompt first; `lengths` in that order) into batches of at most
+    `batch_size` rows whose KV cache holds at most `batch_size * (CACHE_ROW + max_new_tokens)` positions.
+
+    Every row of a batch is left-padded to its longest prompt, and each decoding step reads the whole cache:
+    without the budget one long outlier (MBPP's test split has a 1,735-token prompt, the next is 196) pads 63
+    short rows to its length and makes every step of that batch attend over ~2,000 positions."""
+    budget = batch_size * (CACHE_ROW + max_new_tokens)
+    batches, start = [], 0
+    while start < len(order):
+        width = lengths[start] + max_new_tokens  # the longest row is the batch's first
+        rows = max(1, min(batch_size, budget // width))
+        batches.append(order[start : start + rows])
+        start += rows
+    return batches
 
 
 def _decode_batch(model, prompt_ids, max_new_tokens, pad_id, eos_ids, sampler, stops, progress):

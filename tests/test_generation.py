@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from eval_space.generation import DtypeError, generate_texts, prepare_model, resolve_dtype
+from eval_space.generation import (
+    CACHE_ROW,
+    DtypeError,
+    generate_texts,
+    plan_batches,
+    prepare_model,
+    resolve_dtype,
+)
 from eval_space.harness import generate
 from eval_space.tasks import HumanEval, get_task
 
@@ -172,3 +179,16 @@ def test_evaluate_rejects_unknown_dtype_at_the_parser():
     with pytest.raises(SystemExit) as raised:
         codereps_main(["evaluate", "--model", "x", "--task", "mbpp", "--dtype", "float16"])
     assert raised.value.code == 2
+
+
+def test_batches_keep_a_long_outlier_from_padding_a_full_batch():
+    # MBPP's test split: one 1,735-token prompt, then ~200 and shorter (longest first, as the engine sorts)
+    lengths = [1735, 196, 175] + [60] * 200
+    order = list(range(len(lengths)))
+    batches = plan_batches(lengths, order, batch_size=64, max_new_tokens=256)
+    assert [row for batch in batches for row in batch] == order  # every row once, order kept
+    assert len(batches[0]) == 64 * (CACHE_ROW + 256) // (1735 + 256)  # the outlier's batch is narrow
+    assert all(len(b) == 64 for b in batches[1:-1])  # ordinary prompts fill whole batches
+    for batch in batches:  # no batch's cache exceeds the budget of a full batch of ordinary rows
+        assert len(batch) * (lengths[batch[0]] + 256) <= 64 * (CACHE_ROW + 256) or len(batch) == 1
+    assert plan_batches([5000], [0], 64, 256) == [[0]]  # a prompt over the whole budget still runs, alone
