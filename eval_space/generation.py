@@ -4,7 +4,8 @@
 
 What it does differently from a loop of `model.generate` over the rows in task order:
 
-- rows are sorted by prompt length before they are cut into batches, so a batch pads little;
+- rows are sorted by prompt length before they are cut into batches, so a batch pads little, and a batch of
+  long prompts holds fewer rows (a KV-cache budget, `plan_batches`), so one outlier cannot pad a full batch;
 - a row that has produced EOS or a stop string leaves the running batch (its KV cache rows are dropped), so
   the rest of the batch stops computing tokens nobody reads;
 - the model runs in the dtype `resolve_dtype` picks ("auto": bf16 on CUDA, and on a CPU whose bf16 matmul
