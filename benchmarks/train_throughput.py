@@ -86,15 +86,17 @@ def run(variant, batching, precision, base_model, data, workdir, steps, batch_si
 
 
 def default_precisions() -> list[str]:
-    """fp32, plus bf16 where it is native (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
+    """fp32, plus bf16 where `resolve_dtype` would run it (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
     import torch
 
-    from eval_space.generation import cpu_supports_bf16
+    from eval_space.generation import DtypeError, resolve_dtype
 
-    native = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_supports_bf16()
-    if not native:
-        print("bf16: this device has no native bf16 matmul (emulated bf16 is slower); fp32 only", flush=True)
-    return ["fp32", "bf16"] if native else ["fp32"]
+    try:
+        resolve_dtype("bfloat16", "cuda" if torch.cuda.is_available() else "cpu")
+    except DtypeError as e:
+        print(f"{e}: fp32 only", flush=True)
+        return ["fp32"]
+    return ["fp32", "bf16"]
 
 
 def main():

@@ -7,17 +7,25 @@ glibc keeps freed arenas mapped, so the resident set grows with every model.
 
 import ctypes
 import gc
+import resource
+import sys
 from pathlib import Path
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (the kernel's max RSS)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
+
+
 def memory_line() -> str:
-    """`RSS <now> MB, peak <max so far> MB` from /proc (Linux); says so where there is no /proc."""
+    """`RSS <now> MB, peak <max so far> MB` (the current size from /proc: Linux only)."""
     try:
         status = Path("/proc/self/status").read_text()
-    except OSError:
-        return "memory: not measured (no /proc)"
-    kib = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith("Vm")}
-    return f"RSS {kib.get('VmRSS', 0) / 1024:.0f} MB, peak {kib.get('VmHWM', 0) / 1024:.0f} MB"
+        now = next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        return f"peak RSS {peak_rss_mb():.0f} MB"
+    return f"RSS {now:.0f} MB, peak {peak_rss_mb():.0f} MB"
 
 
 def release_memory() -> None:

@@ -1,12 +1,12 @@
 """What a training run measured: loss curve, tokens/s, peak memory, wall time -> JSON + a loss plot PNG."""
 
 import json
-import resource
-import sys
 import time
 from pathlib import Path
 
 from transformers import TrainerCallback
+
+from codereps.memory import peak_rss_mb
 
 
 def peak_memory_mb(device: str) -> float:
@@ -15,8 +15,7 @@ def peak_memory_mb(device: str) -> float:
 
     if device == "cuda" and torch.cuda.is_available():
         return torch.cuda.max_memory_allocated() / 2**20
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
+    return peak_rss_mb()
 
 
 class TrainingLogCallback(TrainerCallback):
