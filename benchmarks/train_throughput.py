@@ -40,7 +40,19 @@ def padding_share(trainer) -> float:
     return real / total
 
 
-def run(variant, batching, precision, base_model, data, workdir, steps, batch_size, ir_tokens, ir="ast"):
+def run(
+    variant,
+    batching,
+    precision,
+    base_model,
+    data,
+    workdir,
+    steps,
+    batch_size,
+    ir_tokens,
+    ir="ast",
+    recipe=None,
+):
     from trainers.run import train_variant
     from trainers.sft import parse
 
@@ -50,11 +62,14 @@ def run(variant, batching, precision, base_model, data, workdir, steps, batch_si
         "packed": ["--packing"],
     }
     dataset, config, split = data
-    argv = ["--model_name_or_path", base_model, "--dataset_name", dataset, "--dataset_config", config]
+    argv = ["--config", str(recipe)] if recipe else []
+    argv += ["--model_name_or_path", base_model, "--dataset_name", dataset, "--dataset_config", config]
     argv += ["--dataset_train_split", split, "--variant", variant, "--ir", ir, "--merge", "false"]
     argv += ["--output_dir", str(workdir / f"{variant}-{batching}-{precision}"), "--max_steps", str(steps)]
     argv += ["--bf16", "true" if precision == "bf16" else "false", "--seed", "0"]
-    argv += ["--per_device_train_batch_size", str(batch_size), "--max_length", "512", "--logging_steps", "1"]
+    if batch_size is not None:  # else the recipe's
+        argv += ["--per_device_train_batch_size", str(batch_size)]
+    argv += ["--logging_steps", "1"]
     argv += ["--save_strategy", "no", *extra[batching]]
     if variant == "C":
         argv += ["--ir_tokenizer", "given-in-process"]
@@ -103,7 +118,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-model", default="tiny", help="tiny (from config) or smollm2 / a model folder")
     parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, help="rows per device step (default: the recipe's)")
+    parser.add_argument(
+        "--recipe",
+        default=str(Path(__file__).resolve().parent.parent / "configs" / "smol.yaml"),
+        help="the `codereps train` recipe every cell starts from (default: configs/smol.yaml)",
+    )
     parser.add_argument(
         "--rows", type=int, default=164, help="HumanEval rows (length grouping needs >= 4 batches)"
     )
@@ -169,6 +189,7 @@ def main():
                         args.batch_size,
                         ir_tokens,
                         args.ir,
+                        args.recipe,
                     )
                 )
                 r = results[-1]

@@ -93,6 +93,17 @@ def cpu_supports_bf16() -> bool:
         return False
 
 
+# bf16 must beat fp32 by this much in the probe to be chosen: a CPU can have native bf16 matmul and still run it
+# slower than fp32 (seen here: an Intel Xeon with AVX512-BF16 and no AMX, 150 vs 250 GFLOP/s at every shape tried)
+BF16_MIN_SPEEDUP = 1.1
+
+
+def cpu_bf16_is_faster() -> bool:
+    """What `auto` means on a CPU, for generation and for training alike: native bf16 matmul that a short probe
+    measures faster than fp32."""
+    return cpu_supports_bf16() and bf16_matmul_speedup() > BF16_MIN_SPEEDUP
+
+
 def resolve_dtype(dtype: str, device) -> str:
     """ "auto" | "float32" | "bfloat16" -> the dtype name to run in on `device`; DtypeError if it cannot."""
     import torch
@@ -110,7 +121,7 @@ def resolve_dtype(dtype: str, device) -> str:
         return dtype
     if on_cuda:
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
-    return "bfloat16" if cpu_supports_bf16() and bf16_matmul_speedup() > 1.1 else "float32"
+    return "bfloat16" if cpu_bf16_is_faster() else "float32"
 
 
 def describe(model) -> dict:

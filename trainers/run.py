@@ -143,6 +143,7 @@ def fit(
     from trl import SFTTrainer, get_peft_config, get_quantization_config
 
     from trainers.base_model import load_causal_lm
+    from trainers.lm_head import score_only_labelled_positions
     from trainers.merge import merge_adapter
     from trainers.trainable_tokens import TrainableTokensSFTTrainer, trainable_token_indices
     from trainers.training_log import TrainingLogCallback, write_training_log
@@ -162,6 +163,7 @@ def fit(
         trainer_class = TrainableTokensSFTTrainer
         rows_before = new_rows(model, new_ids)
 
+    score_only_labelled_positions()
     log_callback = TrainingLogCallback()
     trainer = trainer_class(
         model=model,

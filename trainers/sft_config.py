@@ -64,7 +64,8 @@ class Bf16UnsupportedError(ValueError):
 @dataclass
 class TrainConfig(SFTConfig):
     """SFTConfig with this project's defaults: loss on completions; on CPU, bf16 autocast (fp32 master weights)
-    when the CPU has native bf16 matmul (AVX512-BF16 / AMX), fp32 otherwise; `bf16: false` forces fp32."""
+    when the CPU has native bf16 matmul (AVX512-BF16 / AMX) that a probe measures faster than fp32 (the engine's
+    `--dtype auto` rule), fp32 otherwise; `bf16: false` forces fp32, `bf16: true` forces bf16 where it is native."""
 
     completion_only_loss: bool | None = field(
         default=True, metadata={"help": "Loss on the solution tokens only (the prompt is masked)."}
@@ -73,13 +74,13 @@ class TrainConfig(SFTConfig):
     def __post_init__(self):
         import torch
 
-        from eval_space.generation import cpu_supports_bf16
+        from eval_space.generation import cpu_bf16_is_faster, cpu_supports_bf16
 
         if not torch.cuda.is_available():
             self.use_cpu = True
             self.fp16 = False
             if self.bf16 is None:  # not set in the recipe or on the command line
-                self.bf16 = cpu_supports_bf16()
+                self.bf16 = cpu_bf16_is_faster()
             elif self.bf16 and not cpu_supports_bf16():
                 raise Bf16UnsupportedError(
                     "bf16: this CPU has no native bf16 matmul (AVX512-BF16/AMX); emulated bf16 is slower "
