@@ -99,6 +99,9 @@ PRESETS = {
         # ~1,000 functions: about what 200 steps of 8 rows (two per function) read, not the 60k of all of it
         warmup_folder=f"{STDLIB}/asyncio",
         warmup_steps=200,
+        # A-aux: 250 corpus functions (500 translation rows) beside the 748 of MBPP train's own solutions, so that
+        # A-aux trains on ~4x A's rows, not ~8x (the train default, 1,000, made it the study's longest model)
+        train_overrides=("--aux_corpus_rows", "250"),
     ),
     "phi1": Preset(
         name="phi1",
