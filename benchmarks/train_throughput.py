@@ -5,6 +5,9 @@
     python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
         --config mbpp --split train --ir cfg --batchings random grouped --steps 1   # the smol recipe's rows
 
+Every cell starts from the smol recipe (`--recipe`, configs/smol.yaml: its LoRA, dropout, accumulation and
+checkpointing settings), so the figures are the recipe's; `--batch-size` overrides its rows per step.
+
 The baseline is plain random batching (padding to the longest row in the batch);
 it is compared in the same process with length-grouped batching (what the
 recipes use) and with TRL's packing (best-fit-decreasing, no padding).
