@@ -244,6 +244,10 @@ def test_training_log_json(workdir):
     log = json.loads((model_dir / "training_log.json").read_text())
     assert log["variant"] == "A" and log["steps"] == 8 and len(log["loss_curve"]) == 8
     assert log["hyperparameters"]["lora_target_modules"] in ("all-linear", ["all-linear"])
+    from eval_space.generation import cpu_bf16_is_faster
+
+    # the recipe leaves bf16 unset: the log says what the probe chose on this CPU
+    assert log["hyperparameters"]["precision"] == ("bf16 autocast" if cpu_bf16_is_faster() else "fp32")
 
 
 @pytest.mark.parametrize("vocab_size", [400])

@@ -278,6 +278,8 @@ def _hyperparameters(training_args, model_args) -> dict:
     keys += ("gradient_accumulation_steps", "max_length", "packing", "seed")
     params = {k: getattr(training_args, k) for k in keys}
     params.update(
+        # what the step ran in: the CPU default follows a probe (`TrainConfig`), so the recipe alone does not say
+        precision="bf16 autocast" if training_args.bf16 else "fp16" if training_args.fp16 else "fp32",
         lora_r=model_args.lora_r,
         lora_alpha=model_args.lora_alpha,
         lora_dropout=model_args.lora_dropout,
