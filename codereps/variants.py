@@ -126,6 +126,9 @@ VARIANTS: dict[str, Variant] = {
     )
 }
 VARIANT_NAMES = tuple(VARIANTS)
+# a model trained from the warm-up of its variant's IR encoding is labelled `<variant>-warm` (model names,
+# the experiment's --variants, the report's rows)
+WARM_SUFFIX = "-warm"
 
 
 def get_variant(name: "str | Variant") -> Variant:

@@ -21,7 +21,7 @@ and writes:
 import json
 from pathlib import Path
 
-from codereps.variants import VARIANT_NAMES
+from codereps.variants import VARIANT_NAMES, WARM_SUFFIX
 
 BASELINE = "A"
 IR_AT_TEST_TIME = {
@@ -38,11 +38,11 @@ class ReportError(ValueError):
 
 def label_of(results: dict) -> str:
     """A results JSON's row in the report: its variant, `-warm` when it was trained from a warm-up."""
-    return results["variant"] + ("-warm" if results.get("warmup") else "")
+    return results["variant"] + (WARM_SUFFIX if results.get("warmup") else "")
 
 
 def _order(label: str) -> tuple:
-    variant, _, warm = label.partition("-warm")
+    variant, _, warm = label.partition(WARM_SUFFIX)
     return (
         VARIANT_NAMES.index(variant) if variant in VARIANT_NAMES else len(VARIANT_NAMES),
         bool(warm),

@@ -81,6 +81,15 @@ def test_smoke_study_runs_quietly_reports_then_skips(tmp_path):
         for seed in (0, 1):
             assert f"{variant} seed {seed}: complete, skipped" in again
 
+    # a warm twin named alone joins the run folder: the warm-up is reused, its cold variant not retrained
+    more = _run(tmp_path, "--variants", "C-warm", "--seeds", "0")
+    assert "warm-up ir-tokens: complete, skipped" in more and "C seed 0:" not in more
+    assert "C-warm seed 0: complete, skipped" not in more
+    assert (
+        json.loads((tmp_path / "results" / "codereps-tiny-C-warm-s0.json").read_text())["warmup"]["steps"]
+        == 4
+    )
+
 
 @pytest.mark.slow
 def test_failed_step_names_itself_and_its_log(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from codereps.cli import main
 from eval_space.report import ReportError, compare, load_results, write_report
-from trainers.experiment import plan_models
+from trainers.experiment import plan_models, split_labels
 
 
 def _write(run, variant, seed, correct, warmup=None, **extra):
@@ -78,6 +78,12 @@ def test_report_without_a_has_no_comparisons_and_bad_folders_are_one_line(tmp_pa
     (tmp_path / "results" / "bad.json").write_text("{")
     with pytest.raises(ReportError, match="bad.json: not JSON"):
         load_results(tmp_path)
+
+
+def test_a_warm_twin_can_be_named_alone():
+    assert split_labels(["A", "C-warm", "C-plan", "C-plan-warm", "A"]) == (["A", "C-plan"], ["C"])
+    cold, warm_only = split_labels(["A", "C-warm"])
+    assert [s.name("p") for s in plan_models(cold, [0], warm_only)] == ["p-A-s0", "p-C-warm-s0"]
 
 
 def test_models_are_planned_per_seed_cold_first_then_warm_twins():

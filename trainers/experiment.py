@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codereps.paths import shared_data_dir
-from codereps.variants import VARIANT_NAMES, VARIANTS, Variant, get_variant
+from codereps.variants import VARIANT_NAMES, VARIANTS, WARM_SUFFIX, Variant, get_variant
 
 DEFAULT_OUTPUT = Path("build/experiments")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +124,11 @@ class ExperimentError(RuntimeError):
     """A step that cannot run (missing input, missing component), named with its reason."""
 
 
+# what --variants takes: a variant (trained from the base model, plus its warm twin where warm-ups apply), or
+# one warm twin alone, `<variant>-warm`, e.g. to add warmed-up models to a run folder that has the cold ones
+MODEL_LABELS = VARIANT_NAMES + tuple(name + WARM_SUFFIX for name in VARIANT_NAMES)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One model of the study: a variant, trained from the base model or from a warm-up, with one seed."""
@@ -134,19 +139,26 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        return self.variant.name + ("-warm" if self.warm else "")
+        return self.variant.name + (WARM_SUFFIX if self.warm else "")
 
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.label}-s{self.seed}"
 
 
+def split_labels(labels) -> tuple[list[str], list[str]]:
+    """--variants' labels -> (variants trained from the base model, variants named only as warm twins)."""
+    cold = [label for label in labels if not label.endswith(WARM_SUFFIX)]
+    warm_only = [label.removesuffix(WARM_SUFFIX) for label in labels if label.endswith(WARM_SUFFIX)]
+    return list(dict.fromkeys(cold)), [name for name in dict.fromkeys(warm_only) if name not in cold]
+
+
 def plan_models(variants, seeds, warm_variants) -> list[ModelSpec]:
     """Per seed (all of seed 0 first): each variant, then the warm twins (the warm-up runs when first needed,
-    so a long study has its cold models first)."""
+    so a long study has its cold models first). A warm variant need not be among the cold ones."""
     specs = []
     for seed in seeds:
         specs += [ModelSpec(get_variant(name), seed) for name in variants]
-        specs += [ModelSpec(get_variant(name), seed, warm=True) for name in variants if name in warm_variants]
+        specs += [ModelSpec(get_variant(name), seed, warm=True) for name in warm_variants]
     return specs
 
 
@@ -556,14 +568,17 @@ def _check_code_execution_opt_in(run: Run, allow: bool) -> None:
         )
 
 
-def _warm_variants(args, preset: Preset, variants: list[str], corpus: str | None) -> list[str]:
+def _warm_variants(
+    args, preset: Preset, variants: list[str], warm_only: list[str], corpus: str | None
+) -> list[str]:
+    """The variants with a warm twin: those warmed up by default (or --warmup-variants) among the cold ones, then
+    the ones --variants names as `<variant>-warm` alone."""
     if corpus is None:
-        if args.warmup_variants:
-            raise ExperimentError(
-                "--warmup-variants needs a warm-up corpus: pass --warmup-corpus DATASET[:CONFIG]"
-            )
+        if args.warmup_variants or warm_only:
+            what = "--warmup-variants" if args.warmup_variants else f"--variants {warm_only[0]}{WARM_SUFFIX}"
+            raise ExperimentError(f"{what} needs a warm-up corpus: pass --warmup-corpus DATASET[:CONFIG]")
         return []
-    return [v for v in _warmup_names(args, preset, variants) if v in variants]
+    return [v for v in _warmup_names(args, preset, variants) if v in variants] + warm_only
 
 
 def _warmup_names(args, preset: Preset, variants) -> list[str]:
@@ -583,17 +598,17 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     run = Run(preset, folder, args, console, overrides)
     started = time.perf_counter()
     _check_code_execution_opt_in(run, args.allow_code_execution)
-    variants = list(dict.fromkeys(args.variants or preset.variants))
+    variants, warm_only = split_labels(args.variants or preset.variants)
     seeds = list(dict.fromkeys(args.seeds if args.seeds is not None else preset.seeds))
-    if "A" not in variants:
+    if "A" not in variants and "A" not in warm_only:
         run.say("A is not among the variants: no paired comparison against it")
 
     run.dataset = step_dataset(run, Path(args.mbpp) if args.mbpp else None)
     run.warmup_corpus = step_warmup_corpus(run) if args.warmup_corpus or _wants_warmup(args, preset) else None
-    warm_variants = _warm_variants(args, preset, variants, run.warmup_corpus)
+    warm_variants = _warm_variants(args, preset, variants, warm_only, run.warmup_corpus)
     run.base_model = step_base_model(run)
     run.ir_tokenizer = step_tokenizer(run, args.ir)
-    if any(VARIANTS[v].needs_extension for v in variants):
+    if any(VARIANTS[v].needs_extension for v in variants + warm_only):
         run.extended = step_extend(run, args.ir)
     steps = args.warmup_steps if args.warmup_steps is not None else preset.warmup_steps
 
@@ -630,9 +645,10 @@ def _wants_warmup(args, preset: Preset) -> bool:
     """Build the preset's corpus only when some model uses it (a warmed-up variant, or A-aux's rows)."""
     if preset.warmup_folder is None or args.warmup_variants == []:
         return False
-    variants = args.variants or preset.variants
+    variants, warm_only = split_labels(args.variants or preset.variants)
     names = _warmup_names(args, preset, variants)
-    return any(v in variants for v in names) or any(VARIANTS[v].aux_rows for v in variants)
+    wanted = any(v in variants for v in names) or bool(warm_only)
+    return wanted or any(VARIANTS[v].aux_rows for v in variants + warm_only)
 
 
 def add_parser(subparsers):
@@ -648,8 +664,10 @@ def add_parser(subparsers):
     parser.add_argument(
         "--variants",
         nargs="+",
-        choices=VARIANT_NAMES,
-        help="variants to train (default: the preset's, all six)",
+        choices=MODEL_LABELS,
+        metavar="VARIANT",
+        help=f"variants to train (default: the preset's, all six: {', '.join(VARIANT_NAMES)}); "
+        "`<variant>-warm` alone adds just that warmed-up twin",
     )
     parser.add_argument(
         "--seeds", nargs="+", type=int, help="train each variant once per seed (default: the preset's)"
