@@ -600,11 +600,12 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     _check_code_execution_opt_in(run, args.allow_code_execution)
     variants, warm_only = split_labels(args.variants or preset.variants)
     seeds = list(dict.fromkeys(args.seeds if args.seeds is not None else preset.seeds))
-    if "A" not in variants and "A" not in warm_only:
+    if "A" not in variants:  # the baseline is cold A; A-warm is not it
         run.say("A is not among the variants: no paired comparison against it")
 
     run.dataset = step_dataset(run, Path(args.mbpp) if args.mbpp else None)
-    run.warmup_corpus = step_warmup_corpus(run) if args.warmup_corpus or _wants_warmup(args, preset) else None
+    wants_corpus = args.warmup_corpus or _wants_warmup(args, preset, variants, warm_only)
+    run.warmup_corpus = step_warmup_corpus(run) if wants_corpus else None
     warm_variants = _warm_variants(args, preset, variants, warm_only, run.warmup_corpus)
     run.base_model = step_base_model(run)
     run.ir_tokenizer = step_tokenizer(run, args.ir)
@@ -641,11 +642,10 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     return 0
 
 
-def _wants_warmup(args, preset: Preset) -> bool:
+def _wants_warmup(args, preset: Preset, variants: list[str], warm_only: list[str]) -> bool:
     """Build the preset's corpus only when some model uses it (a warmed-up variant, or A-aux's rows)."""
     if preset.warmup_folder is None or args.warmup_variants == []:
         return False
-    variants, warm_only = split_labels(args.variants or preset.variants)
     names = _warmup_names(args, preset, variants)
     wanted = any(v in variants for v in names) or bool(warm_only)
     return wanted or any(VARIANTS[v].aux_rows for v in variants + warm_only)

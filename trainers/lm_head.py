@@ -8,7 +8,8 @@ positions: projecting them through a 49,152-row head is pure waste. The compact 
 same function on fewer rows, so the loss and the gradients are unchanged (tests/test_lm_head.py).
 
 Measured once (a one-off ablation calling benchmarks/train_throughput.py's run() on its rows, with and without
-this patch; SmolLM2-135M, smol recipe, first 6 length-grouped steps of 8 rows, bf16): 61.4 -> 77.8 train tokens/s, peak RSS 9.5 -> 6.9 GB, the same loss curve to the last digit.
+this patch; SmolLM2-135M, smol recipe, first 6 length-grouped steps of 8 rows, bf16): 61.4 -> 77.8 train
+tokens/s, peak RSS 9.5 -> 6.9 GB, the same loss curve to the last digit.
 """
 
 import trl.trainer.utils as trl_utils
