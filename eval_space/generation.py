@@ -4,10 +4,13 @@
 
 What it does differently from a loop of `model.generate` over the rows in task order:
 
-- rows are sorted by prompt length before they are cut into batches, so a batch pads little, and a batch of
-  long prompts holds fewer rows (a KV-cache budget, `plan_batches`), so one outlier cannot pad a full batch;
+- rows join the running batch longest prompt first, so rows that run together pad little, and a batch that
+  holds a long prompt holds fewer rows (a KV-cache budget, `admit_count`), so one outlier cannot pad a full
+  batch;
 - a row that has produced EOS or a stop string leaves the running batch (its KV cache rows are dropped), so
-  the rest of the batch stops computing tokens nobody reads;
+  the rest of the batch stops computing tokens nobody reads, and queued rows take the free places
+  (continuous batching): the batch stays full until the queue is empty, instead of running its last steps
+  for the few rows that go on to the token limit;
 - the model runs in the dtype `resolve_dtype` picks ("auto": bf16 on CUDA, and on a CPU whose bf16 matmul
   beats fp32 in a short probe; fp32 otherwise);
 - the prompt pass computes the logits of the last position only.
@@ -46,7 +49,7 @@ def default_batch_size(device) -> int:
     return 128 if str(device).startswith("cuda") else 64
 
 
-# the prompt length a full batch is sized for: above it, a batch holds fewer rows (`plan_batches`)
+# the prompt length a full batch is sized for: above it, a batch holds fewer rows (`admit_count`)
 CACHE_ROW = 256
 
 _PROBE_CACHE: dict = {}
@@ -158,11 +161,13 @@ def generate_texts(
     temperature: float = 0.0,
     top_p: float = 0.95,
     progress=None,
+    refill: bool = True,
 ) -> list[Completion]:
     """One completion per prompt (repeat a prompt for several samples), in the order of `prompts`.
 
     Sampling draws from torch's global generator: `torch.manual_seed(s)` before the call makes it reproducible.
-    `progress(n)` is called as rows finish."""
+    `progress(n)` is called as rows finish. `refill=False` admits rows only into an empty batch (each batch
+    drains before the next starts: the engine without continuous batching, for benchmarks/)."""
     import torch
 
     if max_new_tokens < 1:
@@ -175,114 +180,207 @@ def generate_texts(
     stops = _StopStrings(tokenizer, stop_strings)
 
     encoded = [tokenizer(p, add_special_tokens=True)["input_ids"] for p in prompts]
-    # longest first: the first batch shows at once whether memory suffices, and shorter ones only get faster
+    # longest first: the first rows show at once whether memory suffices, and later ones only get faster
     order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
     results: list[Completion | None] = [None] * len(prompts)
     with torch.inference_mode():
-        for rows in plan_batches([len(encoded[i]) for i in order], order, batch_size, max_new_tokens):
-            for row, completion in zip(
-                rows,
-                _decode_batch(
-                    model,
-                    [encoded[i] for i in rows],
-                    max_new_tokens,
-                    pad_id,
-                    eos_ids,
-                    sampler,
-                    stops,
-                    progress,
-                ),
-                strict=True,
-            ):
-                results[row] = completion
+        for row, completion in _decode_continuously(
+            _RunningBatch(model, pad_id),
+            encoded,
+            order,
+            batch_size,
+            max_new_tokens,
+            eos_ids,
+            sampler,
+            stops,
+            refill,
+        ):
+            results[row] = completion
+            if progress is not None:
+                progress(1)
     texts = tokenizer.batch_decode([c.text for c in results], skip_special_tokens=True)
     return [Completion(text, c.new_tokens, c.stop) for text, c in zip(texts, results, strict=True)]
 
 
-def plan_batches(
-    lengths: list[int], order: list[int], batch_size: int, max_new_tokens: int
-) -> list[list[int]]:
-    """Cut `order` (rows sorted longest prompt first; `lengths` in that order) into batches of at most
-    `batch_size` rows whose KV cache holds at most `batch_size * (CACHE_ROW + max_new_tokens)` positions.
+# rows join the running batch once this share of it is free: a prefill is a forward pass of its own, so
+# admitting one row at a time would pay that pass for every row
+REFILL_SHARE = 8
 
-    Every row of a batch is left-padded to its longest prompt, and each decoding step reads the whole cache:
-    without the budget one long outlier (MBPP's test split has a 1,735-token prompt, the next is 196) pads 63
-    short rows to its length and makes every step of that batch attend over ~2,000 positions."""
+
+def admit_count(
+    queued_longest: int, running: int, running_longest: int, free: int, batch_size: int, max_new_tokens: int
+) -> int:
+    """How many queued rows join a running batch of `running` rows whose longest prompt has `running_longest`
+    tokens, when the longest queued prompt has `queued_longest` tokens and `free` slots are open.
+
+    The KV cache may hold `batch_size * (CACHE_ROW + max_new_tokens)` positions; a batch's cache grows to at
+    most its longest prompt plus `max_new_tokens`. Every row of the batch is left-padded to its widest row,
+    and each decoding step reads the whole cache, so without the budget one long outlier (MBPP's test split
+    has a 1,735-token prompt, the next is 196) would pad 63 short rows to its length and make every step
+    attend over ~2,000 positions. An empty batch always takes one row, however long, so every prompt runs."""
     budget = batch_size * (CACHE_ROW + max_new_tokens)
-    batches, start = [], 0
-    while start < len(order):
-        width = lengths[start] + max_new_tokens  # the longest row is the batch's first
-        rows = max(1, min(batch_size, budget // width))
-        batches.append(order[start : start + rows])
-        start += rows
-    return batches
+    fits = budget // (max(running_longest, queued_longest) + max_new_tokens) - running
+    return max(1 if running == 0 else 0, min(free, fits))
 
 
-def _decode_batch(model, prompt_ids, max_new_tokens, pad_id, eos_ids, sampler, stops, progress):
-    """Left-padded prefill, then one token a step for the rows still running; returns token-id Completions."""
+def _decode_continuously(batch, encoded, queue, batch_size, max_new_tokens, eos_ids, sampler, stops, refill):
+    """Yield (row, token-id Completion) as rows finish. The running batch is refilled from `queue` (rows in
+    the order to admit them) whenever an eighth of it is free, so it stays full until the queue is empty: a
+    batch that only drains would run its last steps for a handful of long rows."""
     import torch
-    from transformers import DynamicCache
 
-    device = next(model.parameters()).device
-    width = max(len(ids) for ids in prompt_ids)
-    input_ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(prompt_ids), width), dtype=torch.long)
-    for r, ids in enumerate(prompt_ids):
-        input_ids[r, width - len(ids) :] = torch.tensor(ids)
-        attention[r, width - len(ids) :] = 1
-    input_ids, attention = input_ids.to(device), attention.to(device)
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)
-    cache = DynamicCache(config=model.config)
-    logits = model(
-        input_ids=input_ids,
-        attention_mask=attention,
-        position_ids=positions,
-        cache=cache,
-        use_cache=True,
-        logits_to_keep=1,
-    ).logits[:, -1]
-    next_position = positions[:, -1] + 1
-
-    running = list(range(len(prompt_ids)))  # batch slot -> row
-    generated = [[] for _ in prompt_ids]
-    done: list[Completion | None] = [None] * len(prompt_ids)
-    eos = torch.tensor(sorted(eos_ids), device=device)
-    for step in range(max_new_tokens):
-        tokens = sampler(logits)
-        is_eos = torch.isin(tokens, eos).tolist() if eos_ids else [False] * len(running)
-        tokens_list = tokens.tolist()
+    queue = list(reversed(queue))  # pop() takes the next row
+    refill_at = max(1, batch_size // REFILL_SHARE)
+    prompt_of, generated = {}, {}
+    while queue or batch.rows:
+        free = batch_size - len(batch.rows)
+        if queue and (not batch.rows or (refill and free >= min(refill_at, len(queue)))):
+            count = admit_count(
+                len(encoded[queue[-1]]),
+                len(batch.rows),
+                batch.longest_prompt,
+                min(free, len(queue)),
+                batch_size,
+                max_new_tokens,
+            )
+            rows = [queue.pop() for _ in range(count)]
+            for row in rows:
+                prompt_of[row], generated[row] = encoded[row], []
+            batch.add(rows, [encoded[row] for row in rows])
+        tokens = sampler(batch.logits)
+        is_eos = torch.isin(tokens, batch.eos(eos_ids)).tolist() if eos_ids else [False] * len(tokens)
         keep = []
-        for slot, row in enumerate(running):
+        for slot, (row, token) in enumerate(zip(batch.rows, tokens.tolist(), strict=True)):
+            done = generated[row]
             if is_eos[slot]:
-                done[row] = Completion(generated[row], len(generated[row]) + 1, "eos")
+                yield row, Completion(done, len(done) + 1, "eos")
                 continue
-            generated[row].append(tokens_list[slot])
-            if stops.completed(prompt_ids[row], generated[row]):
-                done[row] = Completion(generated[row], len(generated[row]), "stop_string")
-            elif step == max_new_tokens - 1:
-                done[row] = Completion(generated[row], len(generated[row]), "length")
+            done.append(token)
+            if stops.completed(prompt_of[row], done):
+                yield row, Completion(done, len(done), "stop_string")
+            elif len(done) == max_new_tokens:
+                yield row, Completion(done, len(done), "length")
             else:
                 keep.append(slot)
-        if progress is not None and len(keep) < len(running):
-            progress(len(running) - len(keep))
-        if not keep:
-            break
-        if len(keep) < len(running):
-            # finished rows leave the batch: their cache rows, mask rows and positions go
-            index = torch.tensor(keep, device=device)
-            cache.batch_select_indices(index)
-            attention, next_position, tokens = attention[index], next_position[index], tokens[index]
-            running = [running[slot] for slot in keep]
-        attention = torch.cat([attention, attention.new_ones((len(running), 1))], dim=1)
-        logits = model(
-            input_ids=tokens[:, None],
+        batch.keep(keep)
+        if batch.rows:
+            batch.step(
+                tokens[torch.tensor(keep, device=tokens.device)] if len(keep) < len(tokens) else tokens
+            )
+
+
+class _RunningBatch:
+    """The rows being decoded: their KV cache (rows right-aligned, left-padded to the widest), attention
+    mask, next positions and the logits of their next token. Rows join (`add`: a prefill of their own,
+    merged into the cache) and leave (`keep`) between steps; columns that are padding in every remaining
+    row are cut, so the cache is as wide as its widest live row, not as the batch's history."""
+
+    def __init__(self, model, pad_id):
+        self.model, self.pad_id = model, pad_id
+        self.device = next(model.parameters()).device
+        self.rows: list[int] = []
+        self.prompt_lengths: list[int] = []
+        self.cache = self.attention = self.next_position = self.logits = None
+        self._eos = None
+
+    @property
+    def longest_prompt(self) -> int:
+        return max(self.prompt_lengths, default=0)
+
+    @property
+    def width(self) -> int:
+        return 0 if self.attention is None else self.attention.shape[1]
+
+    def eos(self, eos_ids):
+        import torch
+
+        if self._eos is None:
+            self._eos = torch.tensor(sorted(eos_ids), device=self.device)
+        return self._eos
+
+    def add(self, rows, prompt_ids):
+        """Prefill `rows` (left-padded to their longest prompt; last-position logits only) and merge them in."""
+        import torch
+        from transformers import DynamicCache
+
+        width = max(len(ids) for ids in prompt_ids)
+        input_ids = torch.full((len(prompt_ids), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompt_ids), width), dtype=torch.long)
+        for r, ids in enumerate(prompt_ids):
+            input_ids[r, width - len(ids) :] = torch.tensor(ids)
+            attention[r, width - len(ids) :] = 1
+        input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        logits = self.model(
+            input_ids=input_ids,
             attention_mask=attention,
-            position_ids=next_position[:, None],
+            position_ids=positions,
             cache=cache,
             use_cache=True,
+            logits_to_keep=1,
         ).logits[:, -1]
-        next_position = next_position + 1
-    return done
+        next_position = positions[:, -1] + 1
+        self.prompt_lengths += [len(ids) for ids in prompt_ids]
+        if not self.rows:
+            self.rows, self.cache, self.attention = list(rows), cache, attention
+            self.next_position, self.logits = next_position, logits
+            return
+        merged = max(self.width, width)
+        for old, new in zip(self.cache.layers, cache.layers, strict=True):
+            old.keys = torch.cat([_left_pad(old.keys, merged, -2), _left_pad(new.keys, merged, -2)])
+            old.values = torch.cat([_left_pad(old.values, merged, -2), _left_pad(new.values, merged, -2)])
+        self.attention = torch.cat([_left_pad(self.attention, merged, 1), _left_pad(attention, merged, 1)])
+        self.next_position = torch.cat([self.next_position, next_position])
+        self.logits = torch.cat([self.logits, logits])
+        self.rows += rows
+
+    def keep(self, slots):
+        """Keep only the rows in `slots`; cut the leading columns that no remaining row attends to."""
+        import torch
+
+        if len(slots) == len(self.rows):
+            return
+        if not slots:
+            self.rows, self.prompt_lengths, self.cache = [], [], None
+            self.attention = self.next_position = self.logits = None
+            return
+        index = torch.tensor(slots, device=self.device)
+        self.cache.batch_select_indices(index)
+        self.attention, self.next_position = self.attention[index], self.next_position[index]
+        self.logits = self.logits[index]
+        self.rows = [self.rows[slot] for slot in slots]
+        self.prompt_lengths = [self.prompt_lengths[slot] for slot in slots]
+        first = int(self.attention.any(0).int().argmax())  # the first column some row attends to
+        if first:
+            self.attention = self.attention[:, first:]
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[..., first:, :], layer.values[..., first:, :]
+
+    def step(self, tokens):
+        """Feed each row its newest token; the logits of the token after it."""
+        import torch
+
+        self.attention = torch.cat([self.attention, self.attention.new_ones((len(self.rows), 1))], dim=1)
+        self.logits = self.model(
+            input_ids=tokens[:, None],
+            attention_mask=self.attention,
+            position_ids=self.next_position[:, None],
+            cache=self.cache,
+            use_cache=True,
+        ).logits[:, -1]
+        self.next_position = self.next_position + 1
+
+
+def _left_pad(tensor, width: int, dim: int):
+    """`tensor` with zeros prepended along `dim` up to `width` (zero keys and values are masked out anyway)."""
+    import torch.nn.functional as F
+
+    missing = width - tensor.shape[dim]
+    if not missing:
+        return tensor
+    pad = [0, 0] * (tensor.dim() - dim % tensor.dim() - 1) + [missing, 0]
+    return F.pad(tensor, pad)
 
 
 def _eos_ids(model, tokenizer) -> set[int]:

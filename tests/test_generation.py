@@ -6,8 +6,8 @@ import torch
 from eval_space.generation import (
     CACHE_ROW,
     DtypeError,
+    admit_count,
     generate_texts,
-    plan_batches,
     prepare_model,
     resolve_dtype,
 )
@@ -181,14 +181,25 @@ def test_evaluate_rejects_unknown_dtype_at_the_parser():
     assert raised.value.code == 2
 
 
-def test_batches_keep_a_long_outlier_from_padding_a_full_batch():
-    # MBPP's test split: one 1,735-token prompt, then ~200 and shorter (longest first, as the engine sorts)
-    lengths = [1735, 196, 175] + [60] * 200
-    order = list(range(len(lengths)))
-    batches = plan_batches(lengths, order, batch_size=64, max_new_tokens=256)
-    assert [row for batch in batches for row in batch] == order  # every row once, order kept
-    assert len(batches[0]) == 64 * (CACHE_ROW + 256) // (1735 + 256)  # the outlier's batch is narrow
-    assert all(len(b) == 64 for b in batches[1:-1])  # ordinary prompts fill whole batches
-    for batch in batches:  # no batch's cache exceeds the budget of a full batch of ordinary rows
-        assert len(batch) * (lengths[batch[0]] + 256) <= 64 * (CACHE_ROW + 256) or len(batch) == 1
-    assert plan_batches([5000], [0], 64, 256) == [[0]]  # a prompt over the whole budget still runs, alone
+def test_admission_keeps_a_long_outlier_from_padding_a_full_batch():
+    # MBPP's test split: one 1,735-token prompt, then ~200 and shorter (longest first, as the engine admits)
+    budget = 64 * (CACHE_ROW + 256)
+    assert admit_count(1735, 0, 0, 64, 64, 256) == budget // (1735 + 256)  # the outlier's batch is narrow
+    assert admit_count(196, 1, 1735, 63, 64, 256) == budget // (1735 + 256) - 1  # still beside it
+    assert admit_count(196, 0, 0, 64, 64, 256) == 64  # ordinary prompts fill the whole batch
+    assert admit_count(60, 56, 196, 8, 64, 256) == 8  # free places are refilled
+    assert admit_count(40_000, 0, 0, 64, 64, 256) == 1  # a prompt over the whole budget still runs, alone
+    assert admit_count(40_000, 3, 100, 61, 64, 256) == 0  # ... but only once the batch is empty
+
+
+def test_refilled_batch_gives_the_programs_of_each_row_decoded_alone(tiny):
+    model, tokenizer = tiny
+    prompts = mixed_prompts() * 2  # 14 rows through 2 or 3 places: rows join and leave at every step or so
+    free = generate_texts(model, tokenizer, prompts[:7], MAX_NEW, (), batch_size=7)
+    stops = (ascii_piece(free[0].text, 5, 2), ascii_piece(free[3].text, 12, 3))  # met at different steps
+    alone = [generate_texts(model, tokenizer, [p], MAX_NEW, stops, batch_size=1)[0] for p in prompts]
+    for batch_size in (2, 3, 16):
+        together = generate_texts(model, tokenizer, prompts, MAX_NEW, stops, batch_size=batch_size)
+        assert [c.text for c in together] == [c.text for c in alone], batch_size
+        assert [(c.new_tokens, c.stop) for c in together] == [(c.new_tokens, c.stop) for c in alone]
+    assert len({c.new_tokens for c in alone}) >= 3  # rows really finish at different steps
