@@ -2,10 +2,13 @@
 
     python benchmarks/generation_throughput.py                       # SmolLM2, first 64 MBPP test problems
     python benchmarks/generation_throughput.py --problems 16 --max-new-tokens 128   # a quicker look
+    python benchmarks/generation_throughput.py --problems 500 --runs c d   # continuous batching, all of MBPP test
 
 (a) a plain loop of `model.generate`, fp32, batch 8, task order, with the task's stop strings (what the
-    harness did before the engine); (b) the engine in fp32; (c) the engine with its default dtype ("auto").
-Greedy. Useful tokens = tokens up to the stop (no padding, nothing after a row's stop string). The matmul
+    harness did before the engine); (b) the engine in fp32; (c) the engine with its default dtype ("auto");
+(d) (c) without continuous batching: each batch drains before the next starts (what the engine did before
+    it refilled its batch; it matters only with more problems than one batch holds). Ratios are to the first
+run given. Greedy. Useful tokens = tokens up to the stop (no padding, nothing after a row's stop string). The matmul
 ceiling is measured in the same run at a decoding step's shape, per dtype.
 """
 
@@ -46,6 +49,9 @@ def main():
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument(
         "--batch-size", type=int, help="the engine's batch size (default: its device default)"
+    )
+    parser.add_argument(
+        "--runs", nargs="+", choices=list("abcd"), default=list("abcd"), help="which runs (default: all four)"
     )
     parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args()
@@ -101,34 +107,39 @@ def main():
         )
         return row
 
-    rows = [
-        run(
+    def engine(refill=True):
+        return lambda m: [
+            c.text
+            for c in generate_texts(
+                m,
+                tokenizer,
+                prompts,
+                args.max_new_tokens,
+                task.stop_sequences,
+                args.batch_size,
+                refill=refill,
+            )
+        ]
+
+    runs = {
+        "a": (
             "(a) plain generate, batch 8",
             "float32",
             lambda m: plain_loop(m, tokenizer, task, prompts, args.max_new_tokens),
         ),
-    ]
-    for name, dtype in (("(b) engine fp32", "float32"), ("(c) engine default dtype", "auto")):
-        rows.append(
-            run(
-                name,
-                dtype,
-                lambda m: [
-                    c.text
-                    for c in generate_texts(
-                        m, tokenizer, prompts, args.max_new_tokens, task.stop_sequences, args.batch_size
-                    )
-                ],
-            )
-        )
+        "b": ("(b) engine fp32", "float32", engine()),
+        "c": ("(c) engine default dtype", "auto", engine()),
+        "d": ("(d) (c) without refill", "auto", engine(refill=False)),
+    }
+    rows = [run(*runs[key]) for key in args.runs]
     base = rows[0]
-    print("\nratios to (a):")
+    print(f"\nratios to {base['run'].split()[0]}:")
     for row in rows[1:]:
         same = sum(p == q for p, q in zip(row["programs"], base["programs"], strict=True))
         print(
             f"{row['run']:<28} useful tok/s x{row['useful_tokens_per_s'] / base['useful_tokens_per_s']:.2f}  "
             f"problems/s x{row['problems_per_s'] / base['problems_per_s']:.2f}  "
-            f"programs identical to (a): {same}/{len(prompts)}"
+            f"programs identical to {base['run'].split()[0]}: {same}/{len(prompts)}"
         )
     if args.output:
         with open(args.output, "w") as f:
