@@ -243,10 +243,13 @@ def _decode_continuously(batch, encoded, queue, batch_size, max_new_tokens, eos_
                 batch_size,
                 max_new_tokens,
             )
-            rows = [queue.pop() for _ in range(count)]
-            for row in rows:
-                prompt_of[row], generated[row] = encoded[row], []
-            batch.add(rows, [encoded[row] for row in rows])
+            # count is 0 when the next prompt would push the running batch's cache past its budget: it
+            # waits until enough rows have left
+            if count:
+                rows = [queue.pop() for _ in range(count)]
+                for row in rows:
+                    prompt_of[row], generated[row] = encoded[row], []
+                batch.add(rows, [encoded[row] for row in rows])
         tokens = sampler(batch.logits)
         is_eos = torch.isin(tokens, batch.eos(eos_ids)).tolist() if eos_ids else [False] * len(tokens)
         keep = []

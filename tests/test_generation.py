@@ -203,3 +203,36 @@ def test_refilled_batch_gives_the_programs_of_each_row_decoded_alone(tiny):
         assert [c.text for c in together] == [c.text for c in alone], batch_size
         assert [(c.new_tokens, c.stop) for c in together] == [(c.new_tokens, c.stop) for c in alone]
     assert len({c.new_tokens for c in alone}) >= 3  # rows really finish at different steps
+
+
+def test_rows_wait_while_the_running_batch_has_no_cache_budget_for_them(tiny):
+    model, tokenizer = tiny
+    batch_size = 3
+    budget = batch_size * (CACHE_ROW + MAX_NEW)
+    doc_prompts = [doc["prompt"] for doc in HumanEval().get_dataset()[:12]]
+    long = "".join(doc_prompts)
+    long = long[
+        : next(
+            n
+            for n in range(200, len(long), 50)
+            if len(tokenizer(long[:n])["input_ids"]) + MAX_NEW > budget // 2
+        )
+    ]
+    prompts = [long, *mixed_prompts()[:4]]
+    # the long row runs by itself: no queued row fits beside it, so admission yields 0 rows until it ends
+    assert (
+        admit_count(
+            len(tokenizer(prompts[1])["input_ids"]),
+            1,
+            len(tokenizer(long)["input_ids"]),
+            2,
+            batch_size,
+            MAX_NEW,
+        )
+        == 0
+    )
+    alone = [generate_texts(model, tokenizer, [p], MAX_NEW, (), batch_size=1)[0] for p in prompts]
+    together = generate_texts(model, tokenizer, prompts, MAX_NEW, (), batch_size=batch_size)
+    assert [(c.text, c.new_tokens, c.stop) for c in together] == [
+        (c.text, c.new_tokens, c.stop) for c in alone
+    ]
