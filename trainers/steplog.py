@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from codereps.memory import memory_line
+from codereps.memory import memory_line, reset_peak_rss
 
 
 class StepFailed(RuntimeError):
@@ -66,6 +66,7 @@ class Console:
     def step(self, title: str, log_name: str):
         """Run a step with its output in `logs/<log_name>.log`; a ticking line on a terminal while it runs."""
         timer = StepTimer(started=time.perf_counter())
+        reset_peak_rss()  # the line below reports this step's own peak
         log = None if self.verbose else self.log_path(log_name)
         if log is not None:
             self._redirect(log)
@@ -79,7 +80,7 @@ class Console:
             raise StepFailed(title, log, e) from e
         finally:
             timer.seconds = time.perf_counter() - timer.started
-            # into the step's log: what a long study holds in memory, step by step
+            # into the step's log: what a long study holds in memory, step by step (the peak is this step's)
             print(f"[{title}] {timer.seconds:.1f} s; {memory_line()}", flush=True)
             if ticker is not None:
                 ticker.set()
