@@ -12,9 +12,11 @@ The baseline is plain random batching (padding to the longest row in the batch);
 it is compared in the same process with length-grouped batching (what the
 recipes use) and with TRL's packing (best-fit-decreasing, no padding).
 
-Precision: each cell runs in fp32 and, where the CPU has native bf16 matmul (or on CUDA), in bf16 autocast
-with fp32 master weights (`--precisions`), on the same rows in the same order with the same seed, so the
-bf16 run's loss curve can be read against fp32's step by step:
+Precision: each cell runs in fp32 and, where the CPU has native bf16 matmul (or on CUDA), in bf16 (`--precisions`):
+autocast, the frozen base stored in bf16, the trained weights (LoRA, new rows) fp32 master weights
+(`trainers.run.base_weights_dtype`). Both run on the same rows in the same order with the same seed, so the
+bf16 run's loss curve can be read against fp32's step by step. Each cell's peak memory is its own (the
+process's peak is reset before every training):
 
     python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
         --ir cfg --batchings grouped --steps 10      # the smol recipe: bf16 vs fp32 for A, B, C
@@ -56,6 +58,7 @@ def run(
     ir="ast",
     recipe=None,
 ):
+    from codereps.variants import get_variant
     from trainers.run import train_variant
     from trainers.sft import parse
 
@@ -74,7 +77,8 @@ def run(
         argv += ["--per_device_train_batch_size", str(batch_size)]
     argv += ["--logging_steps", "1"]
     argv += ["--save_strategy", "no", *extra[batching]]
-    if variant == "C":
+    needs_extension = get_variant(variant).needs_extension
+    if needs_extension:
         argv += ["--ir_tokenizer", "given-in-process"]
     shares = []
 
@@ -88,7 +92,7 @@ def run(
 
     SFTTrainer.train = train_and_measure
     try:
-        log = train_variant(*parse(argv), ir_tokens=ir_tokens if variant == "C" else None)
+        log = train_variant(*parse(argv), ir_tokens=ir_tokens if needs_extension else None)
     finally:
         SFTTrainer.train = original_train
     return {

@@ -261,3 +261,36 @@ def test_extended_tokenizer_of_another_base_model_is_refused(workdir, vocab_size
     with pytest.raises(TokenizerMismatchError, match="does not extend this base model's tokenizer"):
         check_extends(other_base, ir_tokens.tokenizer, "tok-dir")
     check_extends(AutoTokenizer.from_pretrained(workdir / "tiny-llama"), ir_tokens.tokenizer, "tok-dir")
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_bf16_training_keeps_the_frozen_base_in_bf16_and_every_trained_weight_in_fp32(
+    workdir, monkeypatch, bf16
+):
+    """bf16 on CPU: the frozen base is stored in bf16, LoRA and the new rows train on fp32 master weights."""
+    from trl import SFTTrainer
+
+    import eval_space.generation as generation
+
+    monkeypatch.setattr(
+        generation, "cpu_supports_bf16", lambda: True
+    )  # emulated where not native: tiny model
+    seen = {}
+    original_train = SFTTrainer.train
+
+    def train_and_record_dtypes(self, *a, **k):
+        for name, param in self.model.named_parameters():
+            seen.setdefault(param.requires_grad, set()).add(param.dtype)
+            if "trainable_tokens_delta" in name:
+                seen["new rows"] = param.dtype
+        return original_train(self, *a, **k)
+
+    monkeypatch.setattr(SFTTrainer, "train", train_and_record_dtypes)
+    name = f"C-bf16-{bf16}"
+    log, _ = _train(workdir, "C", "llama", "--bf16", str(bf16).lower(), "--output_dir", str(workdir / name))
+    assert seen[True] == {torch.float32} and seen["new rows"] == torch.float32
+    assert seen[False] == {torch.bfloat16 if bf16 else torch.float32}
+    assert log["frozen_base_dtype"] == ("bfloat16" if bf16 else "float32")
+    assert log["final_loss"] < log["first_loss"], log["loss_curve"]
+    merged = AutoModelForCausalLM.from_pretrained(workdir / name / "merged")
+    assert merged.dtype == torch.float32  # merged into the fp32 base, as before

@@ -49,7 +49,7 @@ def load_tokenizer(model_path: str):
 
 
 def load_causal_lm(model_path: str, quantization_config=None, dtype: str | None = None, device_map=None):
-    """fp32 on CPU; with a `BitsAndBytesConfig`, 4-bit weights and the given compute dtype."""
+    """In `dtype` (fp32 when None); with a `BitsAndBytesConfig`, 4-bit weights and `dtype` as compute dtype."""
     import torch
     from transformers import AutoModelForCausalLM
 

@@ -617,7 +617,7 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
         docs, without_ir = evaluation_docs(run)
     specs = plan_models(variants, seeds, warm_variants)
     run.say(
-        f"{len(specs)} models ({', '.join(dict.fromkeys(s.label for s in specs))} x seeds "
+        f"{len(specs)} model{'s' if len(specs) != 1 else ''} ({', '.join(dict.fromkeys(s.label for s in specs))} x seeds "
         f"{', '.join(map(str, seeds))}), each scored on {len(docs)} {preset.task} problems"
     )
     for spec in specs:

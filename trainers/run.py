@@ -8,7 +8,7 @@ from pathlib import Path
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from codereps.memory import release_memory
+from codereps.memory import release_memory, reset_peak_rss
 
 # The Trainer writes a checkpoint's trainer_state.json last: a folder without it was cut short (a kill or a
 # full disk while saving) and cannot be resumed from.
@@ -149,11 +149,13 @@ def fit(
     from trainers.training_log import TrainingLogCallback, write_training_log
     from trainers.variant_c import new_rows, new_rows_change, resize_for_ir_tokens
 
+    reset_peak_rss()  # the log's peak is this training's, not the largest of the runs before it in this process
     model_dir = Path(training_args.output_dir)
     checkpoint = _checkpoint_to_resume(model_dir, resume)
     device = "cuda" if torch.cuda.is_available() and not training_args.use_cpu else "cpu"
     quantization = get_quantization_config(model_args) if device == "cuda" else None
-    model = load_causal_lm(model_path, quantization, model_args.dtype if device == "cuda" else None)
+    base_dtype = base_weights_dtype(device, training_args, model_args)
+    model = load_causal_lm(model_path, quantization, base_dtype)
     peft_config = get_peft_config(model_args)
     trainer_class = SFTTrainer
     rows_before = None
@@ -206,6 +208,7 @@ def fit(
             "steps": trainer.state.global_step,
             "adapter_mb": _folder_mb(adapter_dir),
             "new_rows_change": rows_change,
+            "frozen_base_dtype": "4-bit" if quantization is not None else base_dtype or "float32",
             "hyperparameters": _hyperparameters(training_args, model_args),
         },
     )
@@ -221,6 +224,19 @@ def fit(
             shutil.copy(model_dir / name, merged_dir / name)
     print(f"[{label}] adapter: {adapter_dir}  log: {model_dir / 'training_log.json'}")
     return log
+
+
+def base_weights_dtype(device: str, training_args, model_args) -> str | None:
+    """The dtype the frozen base weights are stored in while training; the trained ones stay fp32.
+
+    CUDA: the recipe's `dtype` (QLoRA's compute dtype). CPU with bf16 training: bf16, because autocast already
+    feeds every matmul the frozen weights rounded to bf16; stored in bf16 they skip that cast on every forward
+    and the residual stream and saved activations are bf16 too (less memory traffic, the ops between the
+    matmuls run on half the bytes). PEFT upcasts the trained parameters (LoRA, variant C's new rows) to fp32
+    (`autocast_adapter_dtype`), so every update still lands on fp32 master weights. fp32 otherwise."""
+    if device == "cuda":
+        return model_args.dtype
+    return "bfloat16" if training_args.bf16 else None
 
 
 def _checkpoint_to_resume(model_dir: Path, resume: bool) -> str | None:
