@@ -98,3 +98,14 @@ def test_failed_step_names_itself_and_its_log(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2
     assert "error: MBPP not found at" in done.stderr and "Traceback" not in done.stdout + done.stderr
+
+
+def test_without_a_the_note_says_which_baseline_the_comparison_uses(tmp_path):
+    from trainers.experiment import _baseline_note
+
+    assert "nor in the run folder: no paired comparison" in _baseline_note(tmp_path, "codereps-tiny", [0, 1])
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "codereps-tiny-A-s1.json").write_text("{}")
+    assert _baseline_note(tmp_path, "codereps-tiny", [0, 1]).endswith(
+        "paired against the run folder's A (seeds 1)"
+    )

@@ -145,6 +145,15 @@ class ModelSpec:
         return f"{prefix}-{self.label}-s{self.seed}"
 
 
+def _baseline_note(folder: Path, prefix: str, seeds: list[int]) -> str:
+    """What the paired comparison will use when A is not trained by this command: the run folder's A, or none."""
+    a = get_variant("A")
+    found = [s for s in seeds if (folder / "results" / f"{ModelSpec(a, s).name(prefix)}.json").exists()]
+    if found:
+        return f"A is not among the variants: paired against the run folder's A (seeds {', '.join(map(str, found))})"
+    return "A is not among the variants, nor in the run folder: no paired comparison against it"
+
+
 def split_labels(labels) -> tuple[list[str], list[str]]:
     """--variants' labels -> (variants trained from the base model, variants named only as warm twins)."""
     cold = [label for label in labels if not label.endswith(WARM_SUFFIX)]
@@ -601,7 +610,7 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     variants, warm_only = split_labels(args.variants or preset.variants)
     seeds = list(dict.fromkeys(args.seeds if args.seeds is not None else preset.seeds))
     if "A" not in variants:  # the baseline is cold A; A-warm is not it
-        run.say("A is not among the variants: no paired comparison against it")
+        run.say(_baseline_note(folder, preset.model_prefix, seeds))
 
     run.dataset = step_dataset(run, Path(args.mbpp) if args.mbpp else None)
     wants_corpus = args.warmup_corpus or _wants_warmup(args, preset, variants, warm_only)
