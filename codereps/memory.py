@@ -24,11 +24,23 @@ def peak_rss_mb() -> float:
         return rss / 2**20 if sys.platform == "darwin" else rss / 2**10  # bytes on macOS, KiB on Linux
 
 
+# the largest peak the resets have forgotten: the kernel's own max RSS (`getrusage`, what `/usr/bin/time -v`
+# prints) follows VmHWM down after a reset, so only this keeps the whole process's peak
+_peak_before_resets = 0.0
+
+
+def process_peak_rss_mb() -> float:
+    """This process's peak resident set size since it started, across every `reset_peak_rss`."""
+    return max(_peak_before_resets, peak_rss_mb())
+
+
 def reset_peak_rss() -> bool:
     """Start a new peak at the current resident set (Linux >= 4.0: `5` into /proc/self/clear_refs); True if it did.
 
     One process trains and evaluates many models; without the reset each step's peak would be the largest of
     all the steps before it, and what holds the memory could not be told step by step."""
+    global _peak_before_resets
+    _peak_before_resets = max(_peak_before_resets, peak_rss_mb())
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:

@@ -4,9 +4,11 @@ import sys
 
 import pytest
 
-from codereps.memory import peak_rss_mb, reset_peak_rss
+from codereps.memory import peak_rss_mb, process_peak_rss_mb, reset_peak_rss
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/clear_refs is Linux's")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="/proc/self/clear_refs is Linux's"
+)
 
 
 def test_a_reset_forgets_an_earlier_larger_peak():
@@ -16,3 +18,4 @@ def test_a_reset_forgets_an_earlier_larger_peak():
     assert peak_rss_mb() >= held - 1  # freeing does not lower the peak
     assert reset_peak_rss()
     assert peak_rss_mb() < held - 200
+    assert process_peak_rss_mb() >= held - 1  # the whole process's peak survives the reset

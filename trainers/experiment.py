@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codereps.memory import process_peak_rss_mb
 from codereps.paths import shared_data_dir
 from codereps.variants import VARIANT_NAMES, VARIANTS, WARM_SUFFIX, Variant, get_variant
 
@@ -647,7 +648,10 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     comparisons = format_comparisons(report["comparisons"])
     if comparisons:
         console.say("\n" + comparisons)
-    run.say(f"done in {time.perf_counter() - started:.0f} s; run folder {folder}; logs in {folder / 'logs'}")
+    run.say(
+        f"done in {time.perf_counter() - started:.0f} s, peak RSS {process_peak_rss_mb():.0f} MB; run folder "
+        f"{folder}; logs in {folder / 'logs'}"
+    )
     return 0
 
 
