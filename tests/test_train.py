@@ -272,9 +272,8 @@ def test_bf16_training_keeps_the_frozen_base_in_bf16_and_every_trained_weight_in
 
     import eval_space.generation as generation
 
-    monkeypatch.setattr(
-        generation, "cpu_supports_bf16", lambda: True
-    )  # emulated where not native: tiny model
+    # bf16 is emulated where it is not native: slow, but the model is tiny
+    monkeypatch.setattr(generation, "cpu_supports_bf16", lambda: True)
     seen = {}
     original_train = SFTTrainer.train
 

@@ -626,9 +626,10 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     with console.step("evaluation problems", "evaluation-problems"):
         docs, without_ir = evaluation_docs(run)
     specs = plan_models(variants, seeds, warm_variants)
+    labels = ", ".join(dict.fromkeys(s.label for s in specs))
+    models = f"{len(specs)} model" + ("s" if len(specs) != 1 else "")
     run.say(
-        f"{len(specs)} model{'s' if len(specs) != 1 else ''} ({', '.join(dict.fromkeys(s.label for s in specs))} x seeds "
-        f"{', '.join(map(str, seeds))}), each scored on {len(docs)} {preset.task} problems"
+        f"{models} ({labels} x seeds {', '.join(map(str, seeds))}), each scored on {len(docs)} {preset.task} problems"
     )
     for spec in specs:
         encoding = spec.variant.warmup_encoding
