@@ -148,6 +148,7 @@ def main():
         choices=["fp32", "bf16"],
         help="default: fp32, and bf16 where this device has native bf16 matmul",
     )
+    parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args()
     if len(args.batchings) > 1 and "random" not in args.batchings:
         parser.error("--batchings must include random, the baseline, when it compares several")
@@ -244,8 +245,9 @@ def main():
                     f"({(bf16['final_loss'] - fp32['final_loss']) / fp32['final_loss']:+.2%}); "
                     f"largest gap on one step {gap:.2%}"
                 )
-    (workdir / "train_throughput.json").write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {workdir / 'train_throughput.json'}")
+    for path in [workdir / "train_throughput.json", *([Path(args.output)] if args.output else [])]:
+        path.write_text(json.dumps(results, indent=2))
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

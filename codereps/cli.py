@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 
+from codereps.allocator import AllocatorError, reexec_with_jemalloc
 from codereps.noise import silence_library_noise
 from codereps.user_errors import user_error_message
 
@@ -50,6 +51,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    if argv is None:  # the process's own entry point (not a call from Python): the allocator can still change
+        try:
+            reexec_with_jemalloc(sys.argv[1:])
+        except AllocatorError as e:
+            print(f"codereps: error: {e}", file=sys.stderr)
+            return USER_ERROR_STATUS
     silence_library_noise()
     args = make_parser().parse_args(argv)
     try:

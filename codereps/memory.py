@@ -63,9 +63,21 @@ def _proc_status_mb(field: str) -> float:
 
 
 def release_memory() -> None:
-    """Collect unreachable objects, then hand glibc's free heap pages back to the system (no-op elsewhere)."""
+    """Collect unreachable objects, then hand the allocator's free pages back to the system.
+
+    glibc: `malloc_trim`. jemalloc (`codereps.allocator`, configured never to purge on its own, so that a
+    training step reuses the pages of the step before): purge every arena now, between the study's steps."""
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
         pass
+    _purge_jemalloc()
+
+
+def _purge_jemalloc() -> bool:
+    """`arena.<MALLCTL_ARENAS_ALL>.purge` when jemalloc is this process's allocator; True if it purged."""
+    mallctl = getattr(ctypes.CDLL(None), "mallctl", None)  # exported only by a loaded jemalloc
+    if mallctl is None:
+        return False
+    return mallctl(b"arena.4096.purge", None, None, None, ctypes.c_size_t(0)) == 0

@@ -131,11 +131,14 @@ def describe(model) -> dict:
     """What a generation ran on, for the generations and results JSON."""
     import torch
 
+    from codereps.allocator import loaded_allocator
+
     parameter = next(model.parameters())
     return {
         "dtype": str(parameter.dtype).removeprefix("torch."),
         "device": str(parameter.device),
         "threads": torch.get_num_threads(),
+        "allocator": loaded_allocator(),
     }
 
 

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codereps.allocator import allocator_note, loaded_allocator
 from codereps.memory import process_peak_rss_mb
 from codereps.paths import shared_data_dir
 from codereps.variants import VARIANT_NAMES, VARIANTS, WARM_SUFFIX, Variant, get_variant
@@ -473,6 +474,7 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
         "device": device,
         "dtype": dtype,
         "threads": torch.get_num_threads(),
+        "allocator": loaded_allocator(),
         "preset": preset.name,
         "note": preset.note or None,
     }
@@ -631,6 +633,7 @@ def _run_experiment(args, preset: Preset, folder: Path, console) -> int:
     run.say(
         f"{models} ({labels} x seeds {', '.join(map(str, seeds))}), each scored on {len(docs)} {preset.task} problems"
     )
+    run.say(allocator_note())
     for spec in specs:
         encoding = spec.variant.warmup_encoding
         if spec.warm and encoding not in run.warm_models:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from codereps.allocator import loaded_allocator
 from codereps.memory import release_memory, reset_peak_rss
 
 # The Trainer writes a checkpoint's trainer_state.json last: a folder without it was cut short (a kill or a
@@ -209,6 +210,7 @@ def fit(
             "adapter_mb": _folder_mb(adapter_dir),
             "new_rows_change": rows_change,
             "frozen_base_dtype": "4-bit" if quantization is not None else base_dtype or "float32",
+            "allocator": loaded_allocator(),
             "hyperparameters": _hyperparameters(training_args, model_args),
         },
     )
