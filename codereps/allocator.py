@@ -6,12 +6,20 @@ at most) with a fresh `mmap` and unmaps it on `free`, so each step page-faults a
 jemalloc keeps freed extents and hands them out again. `oversize_threshold:0` matters: by default jemalloc gives
 blocks over 8 MB a dedicated arena that it purges at once, which is glibc's behaviour again.
 
-Measured on a 2-core AMD EPYC (avx512_bf16), SmolLM2-135M, variant A, bf16, the smol recipe's first 5-12 steps,
-each allocator in its own process (`LD_PRELOAD`), six runs each, three of them interleaved: glibc 161-203 train
-tokens/s (mean 178); jemalloc with this configuration 190-271 (mean 239, x1.34); single runs: jemalloc's
-defaults 206, `oversize_threshold:0` alone 166, with a 30 s decay 177, tcmalloc 249, glibc's tunables
-(mmap/trim threshold, hugetlb) 192. The machine's own noise is +-20 %, so one pair of runs says little:
-`benchmarks/allocator_throughput.py` measures both in one run.
+Measured on a 2-core AMD EPYC (avx512_bf16), SmolLM2-135M, variant A, bf16, the smol recipe, each allocator in
+its own process (`LD_PRELOAD`):
+- the first 5-12 steps, six runs each (three interleaved): glibc 161-203 train tokens/s (mean 178); jemalloc
+  with this configuration 190-271 (mean 239, x1.34). Single runs: jemalloc's defaults 206, `oversize_threshold:0`
+  alone 166, with a 30 s decay 177, tcmalloc 249, glibc's tunables (mmap/trim threshold, hugetlb) 192. The
+  machine's own noise is +-20 %, so one pair of runs says little.
+- Never purging is not safe over a whole training: the resident set grew by ~0.3 GB a step (11.4 GB at step 42,
+  24 GB and swapping in a full smol run, with `narenas:1` too). So the training purges once per optimizer step
+  (`trainers.training_log.PurgeFreedPagesCallback`): 60 steps (`codereps train`, `--max_steps 60`) ran at 201.6
+  tokens/s with a 4.2 GB peak against glibc's 178.6 tokens/s and 5.3 GB (x1.13, -1.2 GB; one pair of runs).
+- `python benchmarks/allocator_throughput.py --dataset <smol run>/dataset` (one run, cells alternating, 8 steps,
+  64 MBPP problems): train A 205.5 -> 222.5 tokens/s (x1.08), peak 3.7 -> 3.3 GB; train C 195.6 -> 227.0
+  (x1.16), peak 4.4 -> 3.7 GB; the same final loss to the last digit; generation x0.99 (no effect).
+So the allocator is worth ~10-15 % of training speed and ~0.5 GB of peak, not the x1.34 the short runs suggested.
 
 An allocator must be in place before the process's first `malloc`, so `reexec_with_jemalloc` re-executes the
 command once with `LD_PRELOAD` (what PyTorch's own CPU launcher, `torch.backends.xeon.run_cpu`, does).
@@ -27,7 +35,8 @@ ALLOCATOR_ENV = "CODEREPS_ALLOCATOR"  # "jemalloc" (the default, where installed
 _REEXEC_MARK = "CODEREPS_ALLOCATOR_REEXEC"  # set in the re-executed process: never re-execute twice
 # keep freed extents of every size (no dedicated, at-once-purged arena for large blocks) and never purge on a
 # timer: jemalloc's decay purges gradually from the moment a block is freed, and even a 30 s decay measured no
-# faster than glibc (177 tok/s). The pages go back between a study's steps (`codereps.memory.release_memory`).
+# faster than glibc (177 tok/s). The pages go back once per training step (`PurgeFreedPagesCallback`) and
+# between a study's steps (`codereps.memory.release_memory`): without that the resident set grows unbounded.
 JEMALLOC_CONF = "oversize_threshold:0,background_thread:false,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 # the commands that run models; the others are short and gain nothing from a re-exec
 MODEL_COMMANDS = frozenset({"train", "evaluate", "experiment", "classify"})

@@ -72,10 +72,10 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to trim
         pass
-    _purge_jemalloc()
+    purge_jemalloc()
 
 
-def _purge_jemalloc() -> bool:
+def purge_jemalloc() -> bool:
     """`arena.<MALLCTL_ARENAS_ALL>.purge` when jemalloc is this process's allocator; True if it purged."""
     mallctl = getattr(ctypes.CDLL(None), "mallctl", None)  # exported only by a loaded jemalloc
     if mallctl is None:

@@ -232,6 +232,8 @@ def _decode_continuously(batch, encoded, queue, batch_size, max_new_tokens, eos_
     batch that only drains would run its last steps for a handful of long rows."""
     import torch
 
+    from codereps.memory import purge_jemalloc
+
     queue = list(reversed(queue))  # pop() takes the next row
     refill_at = max(1, batch_size // REFILL_SHARE)
     prompt_of, generated = {}, {}
@@ -249,6 +251,9 @@ def _decode_continuously(batch, encoded, queue, batch_size, max_new_tokens, eos_
             # count is 0 when the next prompt would push the running batch's cache past its budget: it
             # waits until enough rows have left
             if count:
+                # the cache changes shape here: hand jemalloc's freed pages back (it never purges on its own,
+                # codereps.allocator), or the resident set grows with every refill
+                purge_jemalloc()
                 rows = [queue.pop() for _ in range(count)]
                 for row in rows:
                     prompt_of[row], generated[row] = encoded[row], []

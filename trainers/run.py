@@ -147,7 +147,7 @@ def fit(
     from trainers.lm_head import score_only_labelled_positions
     from trainers.merge import merge_adapter
     from trainers.trainable_tokens import TrainableTokensSFTTrainer, trainable_token_indices
-    from trainers.training_log import TrainingLogCallback, write_training_log
+    from trainers.training_log import PurgeFreedPagesCallback, TrainingLogCallback, write_training_log
     from trainers.variant_c import new_rows, new_rows_change, resize_for_ir_tokens
 
     reset_peak_rss()  # the log's peak is this training's, not the largest of the runs before it in this process
@@ -174,7 +174,7 @@ def fit(
         train_dataset=built.dataset,
         processing_class=processing_class,
         peft_config=peft_config,
-        callbacks=[log_callback],
+        callbacks=[log_callback, PurgeFreedPagesCallback()],
     )
     started = time.time()
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from codereps.memory import peak_rss_mb
+from codereps.memory import peak_rss_mb, purge_jemalloc
 
 
 def peak_memory_mb(device: str) -> float:
@@ -42,6 +42,18 @@ class TrainingLogCallback(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.wall_s = time.perf_counter() - self.start
+
+
+class PurgeFreedPagesCallback(TrainerCallback):
+    """Hand jemalloc's freed pages back after every optimizer step (a no-op on any other allocator).
+
+    `codereps.allocator` configures jemalloc never to purge on a timer, so that a step's micro-batches reuse
+    each other's pages instead of faulting them in again. Without a purge the resident set grew without bound
+    over a training (SmolLM2 A: 3.2 GB at step 11, 11.4 GB at step 42, 24 GB in the full run): freed extents of
+    one step's shapes were not reused by the next step's. One purge per step bounds it by one step's peak."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        purge_jemalloc()
 
 
 def write_training_log(model_dir: Path, callback: TrainingLogCallback, device: str, extra: dict) -> dict:
