@@ -6,6 +6,7 @@ glibc keeps freed arenas mapped, so the resident set grows with every model.
 """
 
 import ctypes
+import functools
 import gc
 import resource
 import sys
@@ -77,7 +78,13 @@ def release_memory() -> None:
 
 def purge_jemalloc() -> bool:
     """`arena.<MALLCTL_ARENAS_ALL>.purge` when jemalloc is this process's allocator; True if it purged."""
-    mallctl = getattr(ctypes.CDLL(None), "mallctl", None)  # exported only by a loaded jemalloc
+    mallctl = _jemalloc_mallctl()
     if mallctl is None:
         return False
     return mallctl(b"arena.4096.purge", None, None, None, ctypes.c_size_t(0)) == 0
+
+
+@functools.cache
+def _jemalloc_mallctl():
+    # looked up once: the allocator is fixed when the process starts, and this runs at every training step
+    return getattr(ctypes.CDLL(None), "mallctl", None)  # exported only by a loaded jemalloc

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codereps.allocator import allocator_note, loaded_allocator
+from codereps.allocator import allocator_note
 from codereps.memory import process_peak_rss_mb
 from codereps.paths import shared_data_dir
 from codereps.variants import VARIANT_NAMES, VARIANTS, WARM_SUFFIX, Variant, get_variant
@@ -392,10 +392,10 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
     """pass@k of the merged model, its interval, tokens spent and (plan variants) IR fidelity -> results JSON.
 
     False when the results were complete and skipped."""
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     from codereps.memory import release_memory
+    from eval_space.generation import describe
     from eval_space.harness import score, write_generations, write_results
     from eval_space.paired import pass_at_1_interval
     from eval_space.plan import (
@@ -428,7 +428,7 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
     generations = _generate(run, model, tokenizer, task, docs, prompt_fn, postprocess_fn)
     generation_s = time.perf_counter() - started
     generations = apply_postprocess(generations, docs, postprocess_fn)
-    device, dtype = str(next(model.parameters()).device), str(next(model.parameters()).dtype)
+    ran_on = describe(model)  # dtype, device, threads, allocator: what `codereps evaluate` records too
     del model
     release_memory()  # one model in memory at a time
 
@@ -471,10 +471,7 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
         "train_tokens_per_s": log["train_tokens_per_s"],
         "train_wall_time_s": log["wall_time_s"],
         "train_peak_memory_mb": log["peak_memory_mb"],
-        "device": device,
-        "dtype": dtype,
-        "threads": torch.get_num_threads(),
-        "allocator": loaded_allocator(),
+        **ran_on,
         "preset": preset.name,
         "note": preset.note or None,
     }
