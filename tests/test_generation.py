@@ -5,9 +5,12 @@ import torch
 
 from eval_space.generation import (
     CACHE_ROW,
+    PREFILL_PADDING,
+    PREFILL_POSITIONS,
     DtypeError,
     admit_count,
     generate_texts,
+    prefill_groups,
     prepare_model,
     resolve_dtype,
 )
@@ -236,3 +239,40 @@ def test_rows_wait_while_the_running_batch_has_no_cache_budget_for_them(tiny):
     assert [(c.text, c.new_tokens, c.stop) for c in together] == [
         (c.text, c.new_tokens, c.stop) for c in alone
     ]
+
+
+def test_programs_do_not_depend_on_when_the_kv_cache_reallocates(tiny, monkeypatch):
+    from eval_space import kv_cache
+
+    model, tokenizer = tiny
+    prompts = mixed_prompts() * 2
+    default = generate_texts(model, tokenizer, prompts, MAX_NEW, (), batch_size=3)
+    monkeypatch.setattr(kv_cache, "HEADROOM", 1)  # a new buffer at every other step
+    tight = generate_texts(model, tokenizer, prompts, MAX_NEW, (), batch_size=3)
+    assert [c.text for c in tight] == [c.text for c in default]
+
+
+def test_prefill_groups_bound_the_padding_and_cover_every_row_once():
+    lengths = [49, 12, 119, 50, 48, 30, 31, 119, 8, 60, 47] * 6 + [1735]
+    groups = prefill_groups(lengths)
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    for group in groups:
+        longest = max(lengths[i] for i in group)
+        assert lengths[group[0]] == longest  # longest first, so rows join a group no longer than its head
+        if len(group) > 1:
+            assert longest * len(group) <= (1 + PREFILL_PADDING) * sum(lengths[i] for i in group)
+            assert longest * len(group) <= PREFILL_POSITIONS
+    assert [1735] in [[lengths[i] for i in group] for group in groups]  # the outlier pads nobody
+    assert len(prefill_groups([40] * 200)) == 2  # equal prompts: only the positions bound splits them
+
+
+def test_programs_equal_a_plain_loop_when_a_batch_is_prefilled_in_several_groups(tiny):
+    model, tokenizer = tiny
+    prompts = mixed_prompts()
+    lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
+    assert len(prefill_groups(lengths)) > 2  # one batch of all seven rows, prefilled in several passes
+    unconstrained = plain_loop(model, tokenizer, prompts, ())
+    stop_strings = [ascii_piece(unconstrained[0], 5, 2), ascii_piece(unconstrained[3], 12, 3)]
+    expected = plain_loop(model, tokenizer, prompts, stop_strings)
+    engine = generate_texts(model, tokenizer, prompts, MAX_NEW, stop_strings, batch_size=len(prompts))
+    assert [c.text for c in engine] == expected
