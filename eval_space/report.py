@@ -96,7 +96,7 @@ def summarize(groups: dict[str, list[dict]]) -> list[dict]:
                 "problems": interval["problems"],
                 "pass@1": interval["pass@1"],
                 "pass@1_ci95": interval["pass@1_ci95"],
-                "pass@1+": _mean(r.get("pass@1+") for r in runs),
+                **_plus_interval(runs),
                 "ir_tokens_per_prompt": _mean(r.get("ir_tokens_per_prompt") for r in runs),
                 "generated_tokens_per_problem": _mean(r.get("generated_tokens_per_problem") for r in runs),
                 "ir_tokens_generated": _mean(r.get("ir_tokens_generated") for r in runs),
@@ -110,9 +110,37 @@ def summarize(groups: dict[str, list[dict]]) -> list[dict]:
     return rows
 
 
+def _plus_interval(runs: list[dict]) -> dict:
+    """pass@1+ (the stricter tests' task, e.g. MBPP+) with its interval, when every seed was rescored on it."""
+    from eval_space.paired import pass_at_1_interval
+    from eval_space.plus import plus_view
+
+    views = [plus_view(r) for r in runs]
+    if not all(views):
+        return {"pass@1+": None, "pass@1+_ci95": None, "plus_task": None, "plus_problems": None}
+    interval = pass_at_1_interval(views)
+    return {
+        "pass@1+": interval["pass@1"],
+        "pass@1+_ci95": interval["pass@1_ci95"],
+        "plus_task": runs[0]["plus"]["task"],
+        "plus_problems": interval["problems"],
+    }
+
+
+def _paired(bases: list[dict], others: list[dict]) -> dict:
+    """compare_pass_at_1 on pass@1, and under `plus` the same on the stricter tests when both were rescored."""
+    from eval_space.paired import compare_pass_at_1
+    from eval_space.plus import plus_view
+
+    paired = compare_pass_at_1(bases, others)
+    base_views, other_views = [plus_view(r) for r in bases], [plus_view(r) for r in others]
+    if all(base_views) and all(other_views):
+        paired["plus"] = {"task": others[0]["plus"]["task"], **compare_pass_at_1(base_views, other_views)}
+    return paired
+
+
 def compare(groups: dict[str, list[dict]], baseline: str = BASELINE) -> list[dict]:
     """Every variant against the baseline: per seed they share, and over all shared seeds when several."""
-    from eval_space.paired import compare_pass_at_1
 
     if baseline not in groups:
         return []
@@ -123,15 +151,13 @@ def compare(groups: dict[str, list[dict]], baseline: str = BASELINE) -> list[dic
             continue
         pairs = [(base_by_seed[r.get("seed")], r) for r in runs if r.get("seed") in base_by_seed]
         for base, other in pairs:
-            comparisons.append(
-                {"variant": label, **compare_pass_at_1(base, other), "seed": other.get("seed")}
-            )
+            comparisons.append({"variant": label, **_paired([base], [other]), "seed": other.get("seed")})
         if len(pairs) > 1:
             bases, others = [p[0] for p in pairs], [p[1] for p in pairs]
             comparisons.append(
                 {
                     "variant": label,
-                    **compare_pass_at_1(bases, others),
+                    **_paired(bases, others),
                     "seed": None,
                     "seeds": [o.get("seed") for o in others],
                 }
@@ -181,9 +207,16 @@ def _num(value, fmt="{:.3f}") -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def _interval(row) -> str:
-    low, high = row["pass@1_ci95"]
-    return f"{row['pass@1']:.3f} [{low:.3f}, {high:.3f}]"
+def _interval(row, key="pass@1") -> str:
+    if row[key] is None:
+        return "-"
+    low, high = row[f"{key}_ci95"]
+    return f"{row[key]:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _difference(c: dict) -> str:
+    low, high = c["ci95"]
+    return f"{c['pass@1_difference']:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 def _warmup_text(warmup) -> str:
@@ -200,7 +233,7 @@ TABLE_COLUMNS = (
     ("warm-up", lambda r: _warmup_text(r["warmup"])),
     ("seeds", lambda r: ",".join(str(s) for s in r["seeds"])),
     ("pass@1 [95% CI]", _interval),
-    ("pass@1+", lambda r: _num(r["pass@1+"])),
+    ("pass@1+ [95% CI]", lambda r: _interval(r, "pass@1+")),
     ("prompt IR tok", lambda r: _num(r["ir_tokens_per_prompt"], "{:.1f}")),
     ("generated tok", lambda r: _num(r["generated_tokens_per_problem"], "{:.1f}")),
     ("IR fidelity", lambda r: _num(r["ir_fidelity"])),
@@ -211,7 +244,8 @@ TABLE_COLUMNS = (
 
 def _columns(summary):
     """The table's columns; pass@1+ only when some task reported it."""
-    return [c for c in TABLE_COLUMNS if c[0] != "pass@1+" or any(r["pass@1+"] is not None for r in summary)]
+    has_plus = any(r["pass@1+"] is not None for r in summary)
+    return [c for c in TABLE_COLUMNS if not c[0].startswith("pass@1+") or has_plus]
 
 
 def format_table(summary: list[dict]) -> str:
@@ -230,18 +264,32 @@ def format_comparisons(comparisons: list[dict]) -> str:
     if not rows:
         return ""
     seeds = rows[0].get("seeds") or [rows[0].get("seed")]
+    plus = next((c["plus"] for c in rows if c.get("plus")), None)
     lines = [
         f"paired vs {rows[0]['baseline'].rsplit('-s', 1)[0]} on the same {rows[0]['problems']} problems, "
-        f"seed(s) {', '.join(str(s) for s in seeds)}",
-        f"{'variant':<12} {'pass@1 diff':>11} {'95% CI (bootstrap)':>20} {'better/worse':>13} {'sign test p':>12}",
+        f"seed(s) {', '.join(str(s) for s in seeds)}"
+        + (f"; pass@1+ on the {plus['problems']} {plus['task']} problems" if plus else ""),
+        f"{'variant':<12} {'pass@1 diff':>11} {'95% CI (bootstrap)':>20} {'better/worse':>13} {'sign test p':>12}"
+        + (f" {'pass@1+ diff [95% CI]':>24}" if plus else ""),
     ]
     for c in rows:
         low, high = c["ci95"]
         lines.append(
             f"{c['variant']:<12} {c['pass@1_difference']:>+11.3f} {f'[{low:+.3f}, {high:+.3f}]':>20} "
             f"{str(c['better_on']) + '/' + str(c['worse_on']):>13} {c['sign_test_p']:>12.3f}"
+            + (f" {_difference(c['plus']) if c.get('plus') else '-':>24}" if plus else "")
         )
     return "\n".join(lines)
+
+
+def _plus_sentence(summary: list[dict]) -> str:
+    row = next((r for r in summary if r["pass@1+"] is not None), None)
+    if row is None:
+        return ""
+    return (
+        f" pass@1+ is the same programs scored on `{row['plus_task']}` ({row['plus_problems']} of the problems, "
+        "EvalPlus's base and plus inputs: a program must pass both), with its interval."
+    )
 
 
 def render_markdown(run: Path, first: dict, summary: list[dict], comparisons: list[dict], pngs: dict) -> str:
@@ -261,7 +309,7 @@ def render_markdown(run: Path, first: dict, summary: list[dict], comparisons: li
         "seeds when there are several). *IR at test time*: `reference's IR in prompt` is the oracle setting (B, C "
         "see the IR of the very solution they must write); `written by the model` is the plan variants' "
         "own IR (removed before execution); IR fidelity is the share of candidates whose written IR equals the "
-        "IR of their own program. Times are means per model, in seconds.",
+        "IR of their own program. Times are means per model, in seconds." + _plus_sentence(summary),
         "",
         "| " + " | ".join(name for name, _ in columns) + " |",
         "| " + " | ".join("---" for _ in columns) + " |",
@@ -269,23 +317,36 @@ def render_markdown(run: Path, first: dict, summary: list[dict], comparisons: li
     lines += ["| " + " | ".join(get(r) for _, get in columns) + " |" for r in summary]
     rows = headline_comparisons(comparisons)
     if rows:
+        plus = next((c["plus"] for c in rows if c.get("plus")), None)
         lines += [
             "",
             f"## Paired against {BASELINE}",
             "",
             "Same problems and same seed; over all seeds when there are several (per-seed rows in "
             "`comparisons.json`). The sign test is exact and two-sided over the problems where the two differ.",
-            "",
-            "| variant | seeds | pass@1 difference | 95% CI | better on | worse on | sign test p |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
+        if plus:
+            lines += [
+                "",
+                f"pass@1+: the same programs on `{plus['task']}`'s stricter tests (base and plus inputs), "
+                f"{plus['problems']} problems; its sign test p follows the difference.",
+            ]
+        header = "| variant | seeds | pass@1 difference | 95% CI | better on | worse on | sign test p |"
+        lines += ["", header + (" pass@1+ difference [95% CI] | p |" if plus else "")]
+        lines += ["|" + " --- |" * (header.count("|") - 1 + (2 if plus else 0))]
         for c in rows:
             seeds = ",".join(str(s) for s in (c.get("seeds") or [c.get("seed")]))
             low, high = c["ci95"]
-            lines.append(
+            line = (
                 f"| {c['variant']} | {seeds} | {c['pass@1_difference']:+.3f} | [{low:+.3f}, {high:+.3f}] | "
                 f"{c['better_on']} | {c['worse_on']} | {c['sign_test_p']:.3f} |"
             )
+            if plus:
+                stricter = c.get("plus")
+                line += (
+                    f" {_difference(stricter)} | {stricter['sign_test_p']:.3f} |" if stricter else " - | - |"
+                )
+            lines.append(line)
     lines += ["", "## Figures", ""]
     titles = {
         "pass_at_1": "pass@1 per variant (95% interval)",
@@ -306,18 +367,30 @@ def plot_report(folder: Path, summary: list[dict], comparisons: list[dict], curv
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     pngs = {}
     labels = [r["variant"] for r in summary]
     colors = {label: plt.cm.tab10(i % 10) for i, label in enumerate(labels)}
 
     fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(labels) + 2), 3.6))
-    values = [r["pass@1"] for r in summary]
-    errors = [
-        [v - r["pass@1_ci95"][0] for v, r in zip(values, summary, strict=True)],
-        [r["pass@1_ci95"][1] - v for v, r in zip(values, summary, strict=True)],
-    ]
-    ax.bar(labels, values, yerr=errors, capsize=4, color=[colors[label] for label in labels])
+    plus = all(r["pass@1+"] is not None for r in summary)
+    width, legend = (0.4 if plus else 0.8), []
+    for key, offset, hatch in (("pass@1", -width / 2 if plus else 0.0, None), ("pass@1+", width / 2, "//")):
+        if key == "pass@1+" and not plus:
+            continue
+        values = [r[key] for r in summary]
+        errors = [
+            [v - r[f"{key}_ci95"][0] for v, r in zip(values, summary, strict=True)],
+            [r[f"{key}_ci95"][1] - v for v, r in zip(values, summary, strict=True)],
+        ]
+        where = [i + offset for i in range(len(labels))]
+        name = key if key == "pass@1" else f"pass@1+ ({summary[0]['plus_task']})"
+        ax.bar(where, values, width, yerr=errors, capsize=4, color=[colors[x] for x in labels], hatch=hatch)
+        legend.append(Patch(facecolor="white", edgecolor="gray", hatch=hatch, label=name))
+    ax.set_xticks(range(len(labels)), labels)
+    if plus:  # hatched: the stricter tests
+        ax.legend(handles=legend, fontsize=7)
     ax.set_ylabel("pass@1 (95% CI)")
     ax.set_ylim(bottom=0)
     ax.set_title("pass@1 per variant")

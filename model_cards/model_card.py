@@ -11,6 +11,8 @@ from codereps.variants import get_variant
 
 # Offline stand-ins are folders on disk; the card names the Hub repo they stand for.
 KNOWN_BASE_MODELS = {"smollm2": "HuggingFaceTB/SmolLM2-135M-Instruct"}
+# the Hub datasets of the stricter tests a study rescores its generations on (eval_space.plus)
+STRICTER_TASK_REPOS = {"mbpp+": "evalplus/mbppplus", "humaneval+": "evalplus/humanevalplus"}
 
 
 def base_model_repo_id(base_model: str) -> str | None:
@@ -45,6 +47,21 @@ def model_card(log: dict, results: dict | None = None, namespace: str = DEFAULT_
             for metric in ("pass@1", "pass@10")
             if results.get(metric) is not None
         ]
+        plus = results.get("plus")
+        if plus and plus.get("pass@1+") is not None:  # the same programs on EvalPlus's base + plus inputs
+            eval_results.append(
+                EvalResult(
+                    task_type="text-generation",
+                    task_name="program synthesis",
+                    dataset_type=STRICTER_TASK_REPOS.get(plus["task"], plus["task"]),
+                    dataset_name=f"{plus['task']} ({plus['problems']} problems)",
+                    dataset_split="test",
+                    metric_type="code_eval",
+                    metric_name="pass@1+",
+                    metric_value=plus["pass@1+"],
+                    verified=False,
+                )
+            )
     base = base_model_repo_id(log["base_model"])
     card_data = ModelCardData(
         model_name=log["model"],

@@ -52,6 +52,9 @@ def test_smoke_study_runs_quietly_reports_then_skips(tmp_path):
             "aux",
         )
         assert (results["warmup"] is not None) == ("-warm-" in name)
+        # the same programs rescored on HumanEval+'s stricter tests
+        assert results["plus_task"] == "humaneval+" and results["plus"]["problems"] == 4
+        assert results["pass@1+"] == results["plus"]["pass@1+"] is not None
         card = (tmp_path / "models" / name / "merged" / "README.md").read_text()
         assert "pass@1" in card and f"seed {results['seed']}" in card
     warm = json.loads((tmp_path / "results" / "codereps-tiny-C-plan-warm-s0.json").read_text())
@@ -66,7 +69,7 @@ def test_smoke_study_runs_quietly_reports_then_skips(tmp_path):
     report = (tmp_path / "report" / "README.md").read_text()
     for png in ("pass_at_1", "pass_at_1_vs_tokens", "loss_curves", "paired_vs_A"):
         assert (tmp_path / "report" / f"{png}.png").stat().st_size > 1000 and f"({png}.png)" in report
-    assert "| C-plan-warm | written by the model | ir-tokens |" in report
+    assert "| C-plan-warm | written by the model | ir-tokens |" in report and "pass@1+ [95% CI]" in report
     comparisons = json.loads((tmp_path / "comparisons.json").read_text())
     over_seeds = [c for c in comparisons if c["seed"] is None]
     assert [c["variant"] for c in over_seeds] == ["B", "C", "B-plan", "C-plan", "C-plan-warm", "A-aux"]

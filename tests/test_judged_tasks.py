@@ -202,3 +202,35 @@ def test_sanitize_is_a_separate_recorded_setting(tmp_path):
     )
     assert (plain["pass@1"], plain["sanitize"]) == (0.0, False)
     assert (sanitized["pass@1"], sanitized["sanitize"]) == (1.0, True)
+
+
+def test_study_generations_are_rescored_on_mbpp_plus_where_memorized_base_cases_fail(tmp_path):
+    from eval_space.paired import pass_at_1_interval
+    from eval_space.plus import plus_view, score_on_stricter_task
+
+    mbpp, plus = get_task("mbpp"), MBPPPlus()
+    plus_docs = {d["mbpp_task_id"]: d for d in plus.get_dataset()}
+    mbpp_docs = [d for d in mbpp.get_dataset() if d["task_id"] in plus_docs][:2]
+    mbpp_docs.append(next(d for d in mbpp.get_dataset() if d["task_id"] not in plus_docs))  # no MBPP+ twin
+    memorized = plus_docs[mbpp_docs[1]["task_id"]]
+    entry = memorized["entry_point"]
+    # the reference, answering only the base inputs it has seen: passes MBPP's asserts, not MBPP+'s added inputs
+    gamed = (
+        mbpp.get_solution(mbpp_docs[1])
+        + f"\n_seen = {[repr(list(a)) for a in memorized['base_input']]!r}\n_real = {entry}\n"
+        + f"def {entry}(*args):\n    return _real(*args) if repr(list(args)) in _seen else None\n"
+    )
+    programs = [[mbpp.get_solution(mbpp_docs[0])], [gamed], ["x = 1"]]
+    saved = write_generations(tmp_path / "gens.json", mbpp, _generations(mbpp, mbpp_docs, programs))
+    assert (
+        score(mbpp, mbpp_docs, _generations(mbpp, mbpp_docs, programs), k=[1], progress=False)["pass@1"]
+        == 2 / 3
+    )
+
+    block = score_on_stricter_task(saved, "mbpp", workers=2)
+    assert block["task"] == "mbpp+" and block["problems"] == 2  # only the problems MBPP+ has
+    assert block["pass@1"] == 1.0 and block["pass@1+"] == 0.5  # the memorized program fails the plus inputs
+    view = plus_view({"model": "m", "seed": 0, "plus": block})
+    assert [p["correct"] for p in view["per_problem"]] == [1, 0]
+    assert block["pass@1+_ci95"] == pass_at_1_interval(view)["pass@1_ci95"]
+    assert score_on_stricter_task(saved, "apps") is None and plus_view({"pass@1": 0.5}) is None

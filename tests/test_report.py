@@ -98,3 +98,31 @@ def test_models_are_planned_per_seed_cold_first_then_warm_twins():
         "p-C-plan-s1",
         "p-C-plan-warm-s1",
     ]
+
+
+def _plus(correct_plus):
+    per_problem = [
+        {"task_id": f"Mbpp/{i}", "n": 1, "correct": 1, "correct_plus": c} for i, c in enumerate(correct_plus)
+    ]
+    return {"task": "mbpp+", "problems": len(correct_plus), "per_problem": per_problem}
+
+
+def test_report_gives_pass_at_1_plus_with_its_interval_and_paired_difference(tmp_path, capsys):
+    _write(tmp_path, "A", 0, [1, 0, 0, 1], plus=_plus([1, 0, 0]))
+    _write(tmp_path, "C", 0, [1, 1, 0, 1], plus=_plus([1, 1, 1]))
+    _write(tmp_path, "B", 0, [1, 1, 0, 0])  # not rescored: no pass@1+ for B, nor a paired one
+    assert main(["report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "pass@1+ on the 3 mbpp+ problems" in printed and "+0.667 [" in printed
+
+    summary = {r["variant"]: r for r in json.loads((tmp_path / "report" / "summary.json").read_text())}
+    assert summary["A"]["pass@1+"] == pytest.approx(1 / 3, abs=1e-4) and summary["A"]["plus_problems"] == 3
+    low, high = summary["C"]["pass@1+_ci95"]
+    assert summary["C"]["pass@1+"] == 1.0 and low == high == 1.0
+    assert summary["B"]["pass@1+"] is None
+    comparisons = {c["variant"]: c for c in json.loads((tmp_path / "comparisons.json").read_text())}
+    assert comparisons["C"]["plus"]["pass@1_difference"] == pytest.approx(2 / 3, abs=1e-4)
+    assert comparisons["C"]["plus"]["better_on"] == 2 and "plus" not in comparisons["B"]
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "| pass@1+ [95% CI] |" in readme and "0.333 [" in readme and "`mbpp+` (3 of the problems" in readme
+    assert "| B | 0 | +0.000 |" in readme and " - | - |" in readme

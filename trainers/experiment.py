@@ -188,6 +188,7 @@ class Run:
     extended: Path | None = None
     warm_models: dict = field(default_factory=dict)  # encoding -> warm model folder
     warmup_corpus: str | None = None
+    stricter_tests_unavailable: str | None = None  # why pass@1+ is not reported (said once)
 
     def rel(self, path) -> str:
         try:
@@ -486,6 +487,31 @@ def step_evaluate(run: Run, spec: ModelSpec, model_dir: Path, docs: list[dict], 
     return True
 
 
+def step_stricter_tests(run: Run, model_dir: Path) -> bool:
+    """The model's saved generations rescored on its task's stricter twin (MBPP+ for MBPP: `eval_space.plus`) ->
+    the results' `plus` block and `pass@1+`. False when there is nothing to do (done already, no stricter
+    task, or its data is not on this machine: said once, pass@1 is still reported)."""
+    from eval_space.harness import write_results
+    from eval_space.plus import StricterTestsUnavailable, score_on_stricter_task
+
+    results_path = run.folder / "results" / f"{model_dir.name}.json"
+    results = json.loads(results_path.read_text())
+    if "plus" in results or run.stricter_tests_unavailable:
+        return False
+    try:
+        block = score_on_stricter_task(run.folder / "generations" / f"{model_dir.name}.json", run.preset.task)
+    except StricterTestsUnavailable as e:
+        run.stricter_tests_unavailable = str(e)
+        run.say(f"pass@1+ not reported: {e}")
+        return False
+    if block is None:
+        return False
+    plus = {"plus_task": block["task"], "pass@1+": block["pass@1+"], "pass@1+_ci95": block["pass@1+_ci95"]}
+    write_results(results_path, {**results, **plus, "plus": block})
+    write_model_card(model_dir, json.loads(results_path.read_text()))
+    return True
+
+
 def _warmup_field(marker: dict | None) -> dict | None:
     """The results' `warmup`: what the model was warmed up on (null when it was not)."""
     if not marker:
@@ -533,6 +559,7 @@ def step_model(run: Run, spec: ModelSpec, docs: list[dict], without_ir: int) -> 
         trained = step_train(run, spec, model_dir)
     with run.console.step(f"evaluate {title}", f"evaluate-{name}") as evaluate:
         evaluated = step_evaluate(run, spec, model_dir, docs, without_ir)
+        evaluated = step_stricter_tests(run, model_dir) or evaluated
     if not trained and not evaluated:
         run.skipped(title, model_dir)
         return

@@ -22,6 +22,11 @@ def get_task(name: str, **kwargs) -> Task:
     return task_class(**kwargs)
 
 
+def stricter_task_name(name: str) -> str | None:
+    """The task that rescores `name`'s saved generations with more tests (mbpp -> mbpp+), or None."""
+    return next((other for other, cls in TASKS.items() if name in getattr(cls, "generations_of", ())), None)
+
+
 __all__ = [
     "APPS",
     "TASKS",
@@ -32,4 +37,5 @@ __all__ = [
     "Task",
     "TaskDataError",
     "get_task",
+    "stricter_task_name",
 ]
