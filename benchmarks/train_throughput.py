@@ -15,8 +15,10 @@ recipes use) and with TRL's packing (best-fit-decreasing, no padding).
 Precision: each cell runs in fp32 and, where the CPU has native bf16 matmul (or on CUDA), in bf16 (`--precisions`):
 autocast, the frozen base stored in bf16, the trained weights (LoRA, new rows) fp32 master weights
 (`trainers.run.base_weights_dtype`). Both run on the same rows in the same order with the same seed, so the
-bf16 run's loss curve can be read against fp32's step by step. Each cell's peak memory is its own (the
-process's peak is reset before every training):
+bf16 run's loss curve can be read against fp32's step by step. The loss a bf16 cell logs is computed with bf16
+activations; each cell's trained weights are also scored the same way for both precisions (fp32 arithmetic,
+the bf16-rounded base, `fp32_loss_of_trained_weights`), which compares what was learned. Each cell's peak
+memory is its own (the process's peak is reset before every training):
 
     python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
         --ir cfg --batchings grouped --steps 10      # the smol recipe: bf16 vs fp32 for A, B, C
@@ -43,6 +45,34 @@ def padding_share(trainer) -> float:
         f"  [{trainer.args.train_sampling_strategy}] {len(trainer.train_dataset)} examples, {total} token slots"
     )
     return real / total
+
+
+LOSS_BATCHES = 4  # batches the trained weights are scored on in fp32 (the first of the trainer's own order)
+
+
+def fp32_loss_of_trained_weights(trainer, batches: int = LOSS_BATCHES) -> float:
+    """The trained model's mean loss on the first `batches` batches of its dataloader, computed the same way
+    for every precision: fp32 arithmetic, no autocast, the frozen weights rounded to bf16 (what a bf16 cell
+    trains on, so both cells score the same base), the trained weights (LoRA, new rows) as trained.
+
+    The loss a bf16 cell logs while training is computed in bf16 activations, which round away part of a small
+    adapter's contribution; this one says whether the trained weights themselves are as good as fp32's."""
+    import copy
+    import itertools
+
+    import torch
+
+    model = copy.deepcopy(trainer.model).float().eval()
+    for parameter in model.parameters():
+        if not parameter.requires_grad:
+            parameter.data = parameter.data.to(torch.bfloat16).float()
+    losses = []
+    with torch.no_grad(), torch.autocast(model.device.type, enabled=False):
+        for batch in itertools.islice(trainer.get_train_dataloader(), batches):
+            inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "labels") if k in batch}
+            losses.append(model(**inputs).loss.item())
+    del model
+    return sum(losses) / len(losses)
 
 
 def run(
@@ -80,7 +110,7 @@ def run(
     needs_extension = get_variant(variant).needs_extension
     if needs_extension:
         argv += ["--ir_tokenizer", "given-in-process"]
-    shares = []
+    shares, fp32_losses = [], []
 
     from trl import SFTTrainer
 
@@ -88,7 +118,9 @@ def run(
 
     def train_and_measure(self, *a, **k):  # measure the dataloader the trainer really uses
         shares.append(padding_share(self))
-        return original_train(self, *a, **k)
+        output = original_train(self, *a, **k)
+        fp32_losses.append(fp32_loss_of_trained_weights(self))
+        return output
 
     SFTTrainer.train = train_and_measure
     try:
@@ -101,6 +133,7 @@ def run(
         "precision": precision,
         "loss_curve": [round(p["loss"], 4) for p in log["loss_curve"]],
         "final_loss": log["final_loss"],
+        "fp32_loss": round(fp32_losses[0], 4),
         "tokens_per_s": round(log["train_tokens_per_s"], 1),
         "peak_memory_mb": round(log["peak_memory_mb"]),
         "non_padding_share": round(shares[0], 3),
@@ -241,9 +274,11 @@ def main():
                 )
                 print(
                     f"{variant} {batching:<8} tokens/s x{bf16['tokens_per_s'] / fp32['tokens_per_s']:.2f}  "
-                    f"final loss {fp32['final_loss']:.4f} -> {bf16['final_loss']:.4f} "
-                    f"({(bf16['final_loss'] - fp32['final_loss']) / fp32['final_loss']:+.2%}); "
-                    f"largest gap on one step {gap:.2%}"
+                    f"final loss as logged {fp32['final_loss']:.4f} -> {bf16['final_loss']:.4f} "
+                    f"({(bf16['final_loss'] - fp32['final_loss']) / fp32['final_loss']:+.2%}; largest gap on "
+                    f"one step {gap:.2%}); trained weights scored in fp32 on {LOSS_BATCHES} batches "
+                    f"{fp32['fp32_loss']:.4f} -> {bf16['fp32_loss']:.4f} "
+                    f"({(bf16['fp32_loss'] - fp32['fp32_loss']) / fp32['fp32_loss']:+.2%})"
                 )
     for path in [workdir / "train_throughput.json", *([Path(args.output)] if args.output else [])]:
         path.write_text(json.dumps(results, indent=2))
