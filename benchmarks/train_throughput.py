@@ -22,6 +22,7 @@ memory is its own (the process's peak is reset before every training):
 
     python benchmarks/train_throughput.py --base-model smollm2 --dataset build/experiments/smol/dataset \
         --ir cfg --batchings grouped --steps 10      # the smol recipe: bf16 vs fp32 for A, B, C
+    python benchmarks/train_throughput.py ... --profile   # + seconds per step by op category, fp32 -> bf16
 """
 
 import argparse
@@ -75,6 +76,61 @@ def fp32_loss_of_trained_weights(trainer, batches: int = LOSS_BATCHES) -> float:
     return sum(losses) / len(losses)
 
 
+# where a training step's time goes, by the self time of the ops (torch.profiler): the matmuls are what bf16 can
+# speed up by its matmul rate; everything else decides how far a whole step falls short of that
+OP_CATEGORIES = (
+    ("matmul", ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")),
+    ("attention", ("scaled_dot_product",)),
+    ("dtype casts and copies", ("aten::copy_", "aten::_to_copy")),
+    ("softmax and loss", ("softmax", "nll_loss", "cross_entropy")),
+)
+
+
+def op_category(name: str) -> str:
+    for category, patterns in OP_CATEGORIES:
+        if any(name == p or (not p.startswith("aten::") and p in name) for p in patterns):
+            return category
+    return "everything else"
+
+
+class ProfileSteps:
+    """A trainer callback that profiles the optimizer steps after the first (kernel selection, allocator warm-up)
+    and sums the ops' self CPU time by `op_category`, in seconds per step."""
+
+    def __init__(self):
+        from transformers import TrainerCallback
+
+        outer = self
+
+        class Callback(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                if state.global_step == 1:
+                    outer.start()
+
+            def on_train_end(self, args, state, control, **kwargs):
+                outer.stop(state.global_step - 1)
+
+        self.callback = Callback()
+        self.profiler = None
+        self.seconds: dict[str, float] = {}
+
+    def start(self):
+        from torch.profiler import ProfilerActivity, profile
+
+        self.profiler = profile(activities=[ProfilerActivity.CPU])
+        self.profiler.__enter__()
+
+    def stop(self, steps: int):
+        if self.profiler is None or steps < 1:
+            return
+        self.profiler.__exit__(None, None, None)
+        totals: dict[str, float] = {}
+        for event in self.profiler.key_averages():
+            category = op_category(event.key)
+            totals[category] = totals.get(category, 0.0) + event.self_cpu_time_total / 1e6
+        self.seconds = {k: round(v / steps, 3) for k, v in totals.items()}
+
+
 def run(
     variant,
     batching,
@@ -87,6 +143,7 @@ def run(
     ir_tokens,
     ir="ast",
     recipe=None,
+    profile=False,
 ):
     from codereps.variants import get_variant
     from trainers.run import train_variant
@@ -111,6 +168,7 @@ def run(
     if needs_extension:
         argv += ["--ir_tokenizer", "given-in-process"]
     shares, fp32_losses = [], []
+    profiler = ProfileSteps() if profile else None
 
     from trl import SFTTrainer
 
@@ -118,6 +176,8 @@ def run(
 
     def train_and_measure(self, *a, **k):  # measure the dataloader the trainer really uses
         shares.append(padding_share(self))
+        if profiler:
+            self.add_callback(profiler.callback)
         output = original_train(self, *a, **k)
         fp32_losses.append(fp32_loss_of_trained_weights(self))
         return output
@@ -137,6 +197,7 @@ def run(
         "tokens_per_s": round(log["train_tokens_per_s"], 1),
         "peak_memory_mb": round(log["peak_memory_mb"]),
         "non_padding_share": round(shares[0], 3),
+        **({"profile_s_per_step": profiler.seconds} if profiler else {}),
     }
 
 
@@ -180,6 +241,11 @@ def main():
         nargs="+",
         choices=["fp32", "bf16"],
         help="default: fp32, and bf16 where this device has native bf16 matmul",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile every step after the first: seconds per step by op category, bf16 against fp32",
     )
     parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args()
@@ -231,6 +297,7 @@ def main():
                         ir_tokens,
                         args.ir,
                         args.recipe,
+                        args.profile,
                     )
                 )
                 r = results[-1]
@@ -280,9 +347,30 @@ def main():
                     f"{fp32['fp32_loss']:.4f} -> {bf16['fp32_loss']:.4f} "
                     f"({(bf16['fp32_loss'] - fp32['fp32_loss']) / fp32['fp32_loss']:+.2%})"
                 )
+    if args.profile and "bf16" in precisions and "fp32" in precisions:
+        print_profiles(args, cell)
     for path in [workdir / "train_throughput.json", *([Path(args.output)] if args.output else [])]:
         path.write_text(json.dumps(results, indent=2))
         print(f"wrote {path}")
+
+
+def print_profiles(args, cell) -> None:
+    """Seconds per step by op category, fp32 -> bf16, and what the bf16 step would be if each category ran at
+    the matmuls' ratio (the step's ceiling with today's kernels is the matmul ratio only if nothing else lags)."""
+    categories = [name for name, _ in OP_CATEGORIES] + ["everything else"]
+    for variant in args.variants:
+        for batching in args.batchings:
+            fp32 = cell(variant, batching, "fp32")["profile_s_per_step"]
+            bf16 = cell(variant, batching, "bf16")["profile_s_per_step"]
+            total32, total16 = sum(fp32.values()), sum(bf16.values())
+            print(f"\n{variant} {batching}: profiled op time per step, fp32 -> bf16 (self CPU time)")
+            for name in categories:
+                a, b = fp32.get(name, 0.0), bf16.get(name, 0.0)
+                ratio = f"x{a / b:.2f}" if b else "-"
+                print(
+                    f"  {name:<24} {a:7.3f} s -> {b:7.3f} s  {ratio:>6}  ({a / total32:5.1%} of the fp32 step)"
+                )
+            print(f"  {'all ops':<24} {total32:7.3f} s -> {total16:7.3f} s  x{total32 / total16:.2f}")
 
 
 if __name__ == "__main__":
