@@ -22,16 +22,24 @@ class StricterTestsUnavailable(RuntimeError):
     """The stricter task's data is not on this machine (the study reports pass@1 without pass@1+)."""
 
 
-def score_on_stricter_task(generations_path, task_name: str, workers: int | None = None) -> dict | None:
-    """The `plus` block for a generations file of `task_name`, or None when that task has no stricter twin."""
+def score_on_stricter_task(
+    generations_path, task_name: str, workers: int | None = None, mbpp_path=None
+) -> dict | None:
+    """The `plus` block for a generations file of `task_name`, or None when that task has no stricter twin.
+
+    mbpp_path: the MBPP file the generations were made from, for a stricter task that reads MBPP's rows (MBPP+
+    takes its prompts from them); default: the shared data's."""
+    import inspect
+
     from eval_space.harness import load_generations, score
     from eval_space.paired import pass_at_1_interval
-    from eval_space.tasks import TaskDataError, get_task, stricter_task_name
+    from eval_space.tasks import TASKS, TaskDataError, get_task, stricter_task_name
 
     name = stricter_task_name(task_name)
     if name is None:
         return None
-    task = get_task(name)
+    reads_mbpp = "mbpp_path" in inspect.signature(TASKS[name]).parameters
+    task = get_task(name, **({"mbpp_path": mbpp_path} if mbpp_path and reads_mbpp else {}))
     try:
         all_docs = task.get_dataset()
     except TaskDataError as e:

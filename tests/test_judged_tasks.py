@@ -206,7 +206,7 @@ def test_sanitize_is_a_separate_recorded_setting(tmp_path):
 
 def test_study_generations_are_rescored_on_mbpp_plus_where_memorized_base_cases_fail(tmp_path):
     from eval_space.paired import pass_at_1_interval
-    from eval_space.plus import plus_view, score_on_stricter_task
+    from eval_space.plus import StricterTestsUnavailable, plus_view, score_on_stricter_task
 
     mbpp, plus = get_task("mbpp"), MBPPPlus()
     plus_docs = {d["mbpp_task_id"]: d for d in plus.get_dataset()}
@@ -234,3 +234,6 @@ def test_study_generations_are_rescored_on_mbpp_plus_where_memorized_base_cases_
     assert [p["correct"] for p in view["per_problem"]] == [1, 0]
     assert block["pass@1+_ci95"] == pass_at_1_interval(view)["pass@1_ci95"]
     assert score_on_stricter_task(saved, "apps") is None and plus_view({"pass@1": 0.5}) is None
+    # MBPP+ reads its prompts from the MBPP file the study used: a missing one is named, not a crash
+    with pytest.raises(StricterTestsUnavailable, match="missing.jsonl"):
+        score_on_stricter_task(saved, "mbpp", mbpp_path=tmp_path / "missing.jsonl")

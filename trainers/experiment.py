@@ -499,7 +499,9 @@ def step_stricter_tests(run: Run, model_dir: Path) -> bool:
     if "plus" in results or run.stricter_tests_unavailable:
         return False
     try:
-        block = score_on_stricter_task(run.folder / "generations" / f"{model_dir.name}.json", run.preset.task)
+        block = score_on_stricter_task(
+            run.folder / "generations" / f"{model_dir.name}.json", run.preset.task, mbpp_path=run.args.mbpp
+        )
     except StricterTestsUnavailable as e:
         run.stricter_tests_unavailable = str(e)
         run.say(f"pass@1+ not reported: {e}")
