@@ -389,8 +389,10 @@ def plot_report(folder: Path, summary: list[dict], comparisons: list[dict], curv
         ax.bar(where, values, width, yerr=errors, capsize=4, color=[colors[x] for x in labels], hatch=hatch)
         legend.append(Patch(facecolor="white", edgecolor="gray", hatch=hatch, label=name))
     ax.set_xticks(range(len(labels)), labels)
-    if plus:  # hatched: the stricter tests
-        ax.legend(handles=legend, fontsize=7)
+    if plus:  # hatched: the stricter tests; headroom above the bars for the legend
+        top = max(max(r["pass@1_ci95"][1], r["pass@1+_ci95"][1]) for r in summary)
+        ax.set_ylim(top=1.3 * top if top > 0 else 1.0)
+        ax.legend(handles=legend, fontsize=7, loc="upper right", ncol=2)
     ax.set_ylabel("pass@1 (95% CI)")
     ax.set_ylim(bottom=0)
     ax.set_title("pass@1 per variant")
