@@ -80,6 +80,9 @@ def fp32_loss_of_trained_weights(trainer, batches: int = LOSS_BATCHES) -> float:
 # speed up by its matmul rate; everything else decides how far a whole step falls short of that
 OP_CATEGORIES = (
     ("matmul", ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")),
+    # TRL's fused head accumulates its backward matmuls in fp32 (`acc.addmm_(a.float(), b.float())`: CPU has no
+    # bf16 matmul with an fp32 output), so these run at the fp32 rate under bf16 autocast too
+    ("head grad matmul, fp32", ("aten::addmm_",)),
     ("attention", ("scaled_dot_product",)),
     ("dtype casts and copies", ("aten::copy_", "aten::_to_copy")),
     ("softmax and loss", ("softmax", "nll_loss", "cross_entropy")),
