@@ -263,19 +263,20 @@ def format_comparisons(comparisons: list[dict]) -> str:
     rows = headline_comparisons(comparisons)
     if not rows:
         return ""
-    seeds = rows[0].get("seeds") or [rows[0].get("seed")]
     plus = next((c["plus"] for c in rows if c.get("plus")), None)
     lines = [
         f"paired vs {rows[0]['baseline'].rsplit('-s', 1)[0]} on the same {rows[0]['problems']} problems, "
-        f"seed(s) {', '.join(str(s) for s in seeds)}"
+        "seed by seed over the seeds both have"
         + (f"; pass@1+ on the {plus['problems']} {plus['task']} problems" if plus else ""),
-        f"{'variant':<12} {'pass@1 diff':>11} {'95% CI (bootstrap)':>20} {'better/worse':>13} {'sign test p':>12}"
-        + (f" {'pass@1+ diff [95% CI]':>24}" if plus else ""),
+        f"{'variant':<12} {'seeds':<6} {'pass@1 diff':>11} {'95% CI (bootstrap)':>20} {'better/worse':>13} "
+        f"{'sign test p':>12}" + (f" {'pass@1+ diff [95% CI]':>24}" if plus else ""),
     ]
     for c in rows:
         low, high = c["ci95"]
+        # variants can have different seed counts (a second seed added for some): each row names its own
+        seeds = ",".join(str(s) for s in (c.get("seeds") or [c.get("seed")]))
         lines.append(
-            f"{c['variant']:<12} {c['pass@1_difference']:>+11.3f} {f'[{low:+.3f}, {high:+.3f}]':>20} "
+            f"{c['variant']:<12} {seeds:<6} {c['pass@1_difference']:>+11.3f} {f'[{low:+.3f}, {high:+.3f}]':>20} "
             f"{str(c['better_on']) + '/' + str(c['worse_on']):>13} {c['sign_test_p']:>12.3f}"
             + (f" {_difference(c['plus']) if c.get('plus') else '-':>24}" if plus else "")
         )

@@ -1,6 +1,7 @@
 """`codereps report RUN`: the table, PNGs and paired comparisons from a run folder's results alone."""
 
 import json
+import re
 
 import pytest
 
@@ -46,7 +47,8 @@ def test_report_aggregates_seeds_and_pairs_against_a(tmp_path, capsys):
         _write(tmp_path, "C-plan", seed, [1, 0, 0, 0, 0, 0, 0, 0], warmup=warm, ir_fidelity=0.25)
     assert main(["report", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "paired vs m-A on the same 8 problems, seed(s) 0, 1" in printed
+    assert "paired vs m-A on the same 8 problems, seed by seed" in printed
+    assert re.search(r"^C\s+0,1\s+\+0\.250 ", printed, re.M)
 
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert [r["variant"] for r in summary] == ["A", "C", "C-plan-warm"]
@@ -67,6 +69,20 @@ def test_report_aggregates_seeds_and_pairs_against_a(tmp_path, capsys):
     assert "0.250" in readme  # the warm plan variant's IR fidelity
     for png in ("pass_at_1", "pass_at_1_vs_tokens", "loss_curves", "paired_vs_A"):
         assert (tmp_path / "report" / f"{png}.png").stat().st_size > 1000
+
+
+def test_paired_block_names_each_variants_own_seeds_when_counts_differ(tmp_path, capsys):
+    # a second seed added for A and C only: B pairs with A's seed 0, C with both of A's seeds
+    for seed in (0, 1):
+        _write(tmp_path, "A", seed, [1, 0, 0, 0])
+        _write(tmp_path, "C", seed, [1, 1, 0, 0])
+    _write(tmp_path, "B", 0, [0, 0, 0, 0])
+    assert main(["report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^B\s+0\s+-0\.250 ", printed, re.M)
+    assert re.search(r"^C\s+0,1\s+\+0\.250 ", printed, re.M)
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "| B | 0 | -0.250 |" in readme and "| C | 0,1 | +0.250 |" in readme
 
 
 def test_report_without_a_has_no_comparisons_and_bad_folders_are_one_line(tmp_path, capsys):
