@@ -339,8 +339,14 @@ def main():
         for variant in args.variants:
             for batching in args.batchings:
                 fp32, bf16 = cell(variant, batching, "fp32"), cell(variant, batching, "bf16")
+                # a step can log a loss of 0 (a packed tiny batch with no labelled token): no relative gap there
                 gap = max(
-                    abs(a - b) / a for a, b in zip(fp32["loss_curve"], bf16["loss_curve"], strict=False)
+                    (
+                        abs(a - b) / a
+                        for a, b in zip(fp32["loss_curve"], bf16["loss_curve"], strict=False)
+                        if a
+                    ),
+                    default=0.0,
                 )
                 print(
                     f"{variant} {batching:<8} tokens/s x{bf16['tokens_per_s'] / fp32['tokens_per_s']:.2f}  "
