@@ -52,14 +52,13 @@ LOSS_BATCHES = 4  # batches the trained weights are scored on in fp32 (the first
 
 
 def fp32_loss_of_trained_weights(trainer, batches: int = LOSS_BATCHES) -> float:
-    """The trained model's mean loss on the first `batches` batches of its dataloader, computed the same way
-    for every precision: fp32 arithmetic, no autocast, the frozen weights rounded to bf16 (what a bf16 cell
+    """The trained model's mean loss on the first `batches` batches of its dataloader that have a labelled
+    token, computed the same way for every precision: fp32 arithmetic, no autocast, the frozen weights rounded to bf16 (what a bf16 cell
     trains on, so both cells score the same base), the trained weights (LoRA, new rows) as trained.
 
     The loss a bf16 cell logs while training is computed in bf16 activations, which round away part of a small
     adapter's contribution; this one says whether the trained weights themselves are as good as fp32's."""
     import copy
-    import itertools
 
     import torch
 
@@ -69,11 +68,15 @@ def fp32_loss_of_trained_weights(trainer, batches: int = LOSS_BATCHES) -> float:
             parameter.data = parameter.data.to(torch.bfloat16).float()
     losses = []
     with torch.no_grad(), torch.autocast(model.device.type, enabled=False):
-        for batch in itertools.islice(trainer.get_train_dataloader(), batches):
+        for batch in trainer.get_train_dataloader():
             inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "labels") if k in batch}
+            if "labels" in inputs and not (inputs["labels"] != -100).any():
+                continue  # no labelled token (a packed batch of the tiny default can have none): its loss is NaN
             losses.append(model(**inputs).loss.item())
+            if len(losses) == batches:
+                break
     del model
-    return sum(losses) / len(losses)
+    return sum(losses) / len(losses) if losses else float("nan")
 
 
 # where a training step's time goes, by the self time of the ops (torch.profiler): the matmuls are what bf16 can
